@@ -127,6 +127,18 @@ def fuse_weighted(
     return sorted(combined.items(), key=lambda item: -item[1])
 
 
+def confident_keyword_hits(ranked: list[tuple[int, float]], floor: float) -> list[tuple[int, float]]:
+    """Keyword hits scoring at least `floor` x the best BM25 score.
+
+    A hit far below the best matched only near-ubiquitous terms (光伏, 组件), whose IDF is ~0;
+    letting it into the fusion lets semantic noise outvote a confident keyword match.
+    """
+    if not ranked or floor <= 0:
+        return ranked
+    best = -ranked[0][1]  # bm25() is negative: more negative is better
+    return [(rowid, score) for rowid, score in ranked if -score >= floor * best]
+
+
 def _keyword(kb: KnowledgeBase, terms: list[str], filters: Filters, limit: int) -> tuple[list, int]:
     match = match_expression(terms)
     if match is None:
@@ -152,6 +164,7 @@ def rank(kb: KnowledgeBase, request: SearchRequest, query_text: str, terms: list
     if request.mode == "semantic":
         return semantic, len(semantic)
     keyword, keyword_total = _keyword(kb, terms, request.filters, limit)
+    keyword = confident_keyword_hits(keyword, settings.keyword_floor)
     if settings.fusion == "weighted":
         fused = fuse_weighted(keyword, semantic, settings.keyword_weight)
     else:

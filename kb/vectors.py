@@ -54,7 +54,12 @@ class Embedder:
 
     def __init__(self, model: str = DEFAULT_MODEL, cache_size: int = 1024, threads: int | None = None):
         import torch
-        from sentence_transformers import SentenceTransformer, models
+        from sentence_transformers import SentenceTransformer
+
+        try:  # sentence-transformers >= 5.2 moved the module classes
+            from sentence_transformers.sentence_transformer import modules as models
+        except ImportError:
+            from sentence_transformers import models
 
         torch.set_num_threads(threads or os.cpu_count() or 1)
         self.name = model

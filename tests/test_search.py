@@ -1,0 +1,118 @@
+"""Search on a real index of the shipped issue: attribution, filters, modes, snippets, contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb.search import QueryError, SearchRequest, fuse_rrf, search
+from kb.store import Filters
+
+
+def run(kb, query, **kwargs):
+    filters = Filters(**{k: kwargs.pop(k) for k in list(kwargs) if k in Filters.__dataclass_fields__})
+    return search(kb, SearchRequest(query, filters=filters, **kwargs))
+
+
+def test_green_power_wharf_top_hit_has_full_attribution(corpus_kb):
+    top = run(corpus_kb, "绿电码头")["results"][0]
+    assert top["issue"] == {
+        "id": "2025-06-23", "title": "光伏信息精选", "date_start": "2025-06-23", "date_end": "2025-06-29",
+        "file": "pv-digest-2025-06-23.txt",
+    }
+    assert top["article"]["section"] == "行业聚焦"
+    assert top["article"]["source"] == "浙江省太阳能光伏行业协会"
+    assert top["article"]["page"] == 1
+    assert "绿电码头" in top["article"]["title"]
+
+
+def test_policy_filter_finds_the_inner_mongolia_clause(corpus_kb):
+    top = run(corpus_kb, "内蒙古 自用比例", type="policy")["results"][0]
+    assert top["type"] == "policy"
+    assert "省份：内蒙古" in top["text"] and "2025年6月20日" in top["text"]
+
+
+@pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
+def test_date_filter_uses_overlap_of_issue_ranges(corpus_kb, mode):
+    assert run(corpus_kb, "光伏", mode=mode, date_to="2025-06-01")["results"] == []
+    assert run(corpus_kb, "光伏", mode=mode, date_from="2025-06-30")["results"] == []
+    inside = run(corpus_kb, "光伏", mode=mode, date_from="2025-06-25", date_to="2025-07-31")
+    assert inside["results"] and all(r["issue"]["id"] == "2025-06-23" for r in inside["results"])
+
+
+@pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
+def test_section_type_and_source_filters_restrict_every_hit(corpus_kb, mode):
+    hits = run(corpus_kb, "光伏组件", mode=mode, section="企业动态", k=20)["results"]
+    assert hits and {h["article"]["section"] for h in hits} == {"企业动态"}
+    hits = run(corpus_kb, "容量", mode=mode, type="table_row", k=20)["results"]
+    assert hits and {h["type"] for h in hits} == {"table_row"}
+    hits = run(corpus_kb, "价格", mode=mode, source="人民日报")["results"]
+    assert hits and {h["article"]["source"] for h in hits} == {"人民日报"}
+
+
+def test_offset_pages_through_results_without_overlap(corpus_kb):
+    first = run(corpus_kb, "光伏 组件", mode="keyword", k=5)
+    second = run(corpus_kb, "光伏 组件", mode="keyword", k=5, offset=5)
+    assert first["total"] > 10
+    assert not {r["id"] for r in first["results"]} & {r["id"] for r in second["results"]}
+
+
+def test_result_contract_shape(corpus_kb):
+    response = run(corpus_kb, "钙钛矿", k=3)
+    assert set(response) == {"query", "mode", "total", "took_ms", "results"}
+    assert response["mode"] == "hybrid" and len(response["results"]) == 3
+    for hit in response["results"]:
+        assert set(hit) == {"id", "score", "type", "text", "snippet", "issue", "article"}
+        assert set(hit["article"]) == {"id", "title", "section", "source", "page"}
+
+
+def test_snippet_marks_query_words_and_escapes_the_rest(corpus_kb):
+    hit = run(corpus_kb, "钙钛矿", mode="keyword")["results"][0]
+    assert "<mark>钙钛矿</mark>" in hit["snippet"]
+    hit = run(corpus_kb, "PID 测试", mode="keyword")["results"][0]  # a text with "<", ">" nearby
+    assert "<" not in hit["snippet"].replace("<mark>", "").replace("</mark>", "")
+
+
+def test_english_queries_are_expanded_with_the_glossary(corpus_kb):
+    expanded = run(corpus_kb, "wafer", mode="keyword")["results"]
+    plain = search(corpus_kb, SearchRequest("wafer", mode="keyword", expand=False))["results"]
+    assert plain == [] and "硅片" in expanded[0]["text"]
+
+
+def test_every_chunk_has_exactly_one_vector(corpus_kb):
+    rowids = corpus_kb.store.filtered_rowids(Filters())
+    vector_ids = corpus_kb.vectors.ids()
+    assert len(vector_ids) == len(set(vector_ids.tolist()))
+    assert np.array_equal(np.sort(vector_ids), np.sort(rowids))
+
+
+@pytest.mark.parametrize(
+    "request_kwargs, code",
+    [
+        ({"query": "   "}, "empty_query"),
+        ({"query": "光伏", "mode": "fuzzy"}, "invalid_mode"),
+        ({"query": "光伏", "k": 0}, "invalid_k"),
+        ({"query": "光伏", "k": 10**9}, "invalid_k"),
+        ({"query": "光伏", "offset": -1}, "invalid_offset"),
+        ({"query": "光伏", "filters": Filters(date_from="2025-13-45")}, "invalid_date"),
+        ({"query": "光伏", "filters": Filters(date_from="2025-07-01", date_to="2025-06-01")}, "invalid_date"),
+        ({"query": "光伏", "filters": Filters(type="image")}, "invalid_type"),
+        ({"query": "光" * 300}, "query_too_long"),
+    ],
+)
+def test_bad_requests_raise_query_error_with_a_code(corpus_kb, request_kwargs, code):
+    with pytest.raises(QueryError) as error:
+        search(corpus_kb, SearchRequest(**request_kwargs))
+    assert error.value.code == code
+
+
+@pytest.mark.parametrize("query", ['"', "*", "a OR b NOT c", "NEAR(光伏 组件)", "title:光伏", "'; DROP TABLE chunks; --", "^光伏"])
+def test_fts_syntax_in_queries_is_searched_as_text(corpus_kb, query):
+    response = run(corpus_kb, query, mode="keyword")
+    assert response["total"] >= 0
+    assert corpus_kb.store.counts()["rows"]["chunks"] == 44
+
+
+def test_rrf_rewards_items_ranked_well_in_both_lists():
+    fused = fuse_rrf([[(1, -5.0), (2, -4.0)], [(2, 0.9), (3, 0.8)]], k=30)
+    assert fused[0][0] == 2
