@@ -90,6 +90,8 @@ def _search_options(command):
 @data_dir_option
 def search_command(kb: KnowledgeBase, query: str, as_json: bool, **options) -> None:
     """Search for QUERY; QUERY '-' reads one query per line from stdin and prints JSON lines."""
+    if options["mode"] != "keyword":
+        kb.warm()  # so took_ms measures the query, not the model load
     if query == "-":
         for line in sys.stdin:
             if line.strip():

@@ -61,6 +61,14 @@ class KnowledgeBase:
             dim = self.embedder.dim
         return VectorIndex.build(ids, matrix, dim, generation, self.model_name)
 
+    def warm(self) -> None:
+        """Load the model, the vector index and the segmenter now, so the first query is not slow."""
+        from .segment import terms
+
+        terms("预热")
+        self.embedder.embed(["预热"])
+        self.vectors
+
     def refresh_vectors(self) -> VectorIndex:
         """Bring the saved vector index up to the store's generation (after an ingest)."""
         return self.vectors
