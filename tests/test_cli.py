@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from kb.cli import main
 
-from .conftest import DEV_QUERIES, REAL_ISSUE
+from .conftest import REAL_ISSUE
 
 
 def invoke(*args: str, input: str | None = None):
@@ -57,10 +57,19 @@ def test_stats_counts_issues_sections_and_types(corpus_kb):
     assert stats["files"]["vectors_bytes"] > 44 * 512 * 4
 
 
-def test_eval_prints_a_metrics_table(corpus_kb):
-    result = invoke("eval", str(DEV_QUERIES), "--mode", "keyword", "--data-dir", str(corpus_kb.settings.data_dir))
-    assert result.output.splitlines()[0].split()[:4] == ["mode", "MRR@10", "hit@1", "hit@5"]
-    assert result.output.splitlines()[2].startswith("keyword")
+def test_eval_prints_a_metrics_table(corpus_kb, tmp_path):
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text(
+        '{"id": "a", "kind": "keyword", "q": "绿电码头", "article": "绿电码头"}\n'
+        '{"id": "b", "kind": "table", "q": "海宁市 可开放容量", "article": "可开放容量", "contains": ["海宁"]}\n'
+        '{"id": "c", "kind": "table", "q": "不存在的词语组合", "article": "可开放容量", "contains": ["不存在"]}\n',
+        encoding="utf-8",
+    )
+    result = invoke("eval", str(queries), "--mode", "keyword", "--data-dir", str(corpus_kb.settings.data_dir))
+    header, _, row, footer = result.output.splitlines()
+    assert header.split() == ["mode", "MRR@10", "hit@1", "hit@5", "keyword", "table"]
+    assert row.split() == ["keyword", "0.667", "0.667", "0.667", "1.000", "0.500"]
+    assert footer.startswith("(3 queries")
 
 
 def test_ingest_skips_an_unchanged_file_and_fails_on_a_bad_one(corpus_kb, tmp_path):
