@@ -127,3 +127,5 @@ def read_document(path: Path, max_bytes: int) -> tuple[bytes, str]:
     except OSError as exc:
         raise ReadError(f"{path}: cannot read ({exc.strerror})") from exc
     return data, reader(data, str(path))
+
+from .formats import docx, html, pdf  # noqa: E402,F401 - each registers its suffixes here; they use ReadError above

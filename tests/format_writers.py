@@ -1,0 +1,252 @@
+"""Test helpers: write an issue given as text export as a real HTML page, DOCX or PDF file.
+
+Each writer lays the same content out the way that format carries it: headings for the issue
+and article titles, one element per paragraph, real tables with header rows, and the noise each
+format brings (navigation and scripts in HTML, tab leaders in a Word TOC, running headers, page
+numbers and page breaks inside paragraphs and tables in PDF).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from indexer.text import title_key
+from indexer.toc import find_toc, parse_toc
+
+TOC_PAGE = re.compile(r"^(?P<title>.*\S)\s+(?P<page>\d{1,3})$")
+RUNNING_HEADER = "光伏信息精选 · 示例光伏协会"
+
+
+@dataclass
+class Line:
+    kind: str  # "title", "header", "toc_heading", "toc", "heading", "para", "table"
+    text: str = ""
+    rows: list[list[str]] | None = None
+
+
+def classify(text: str) -> list[Line]:
+    """The export's lines with their roles: header, TOC, article headings, paragraphs, tables."""
+    lines = text.splitlines()
+    toc_at = find_toc(lines)
+    toc = parse_toc(lines, toc_at)
+    titles = {title_key(entry.title) for entry in toc.entries}
+    out: list[Line] = []
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if index < toc_at:
+            out.append(Line("title" if not out else "header", stripped))
+        elif index == toc_at:
+            out.append(Line("toc_heading", stripped))
+        elif index < toc.body_start:
+            out.append(Line("toc", stripped))
+        elif "\t" in line:
+            row = [cell.strip() for cell in line.split("\t")]
+            if out and out[-1].kind == "table":
+                out[-1].rows.append(row)
+            else:
+                out.append(Line("table", rows=[row]))
+        elif title_key(stripped) in titles:
+            out.append(Line("heading", stripped))
+        else:
+            out.append(Line("para", stripped))
+    return out
+
+
+# ---- HTML -------------------------------------------------------------------------------
+
+NOISE_TOP = """<header class="site-header"><a href="/">嘉兴市光伏行业协会</a></header>
+<nav><ul><li><a href="/">首页</a></li><li><a href="/news">行业资讯</a></li></ul></nav>
+<div class="breadcrumb">首页 &gt; 光伏信息精选</div>"""
+NOISE_BOTTOM = """<aside><h3>热门文章</h3><ul><li>不相关的链接</li></ul></aside>
+<footer>版权所有 © 2025 示例光伏协会 浙ICP备00000000号</footer>
+<script>var ct = "1751251200"; document.write("<p>脚本输出</p>");</script>"""
+
+
+def write_html(text: str, path: Path) -> Path:
+    """A digest as its association's web page: the content in <article>, noise around it."""
+    parts = []
+    for line in classify(text):
+        escaped = html.escape(line.text)
+        if line.kind == "title":
+            parts.append(f"<h1>{escaped}</h1>")
+        elif line.kind == "toc_heading":
+            parts.append(f"<h2 class='toc'>{escaped}</h2>")
+        elif line.kind == "heading":
+            parts.append(f"<h2>\n  {escaped}\n</h2>")
+        elif line.kind == "table":
+            head, *body = line.rows
+            cells = "".join(f"<th>{html.escape(c)}</th>" for c in head)
+            rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body)
+            parts.append(f"<table border='1'><thead><tr>{cells}</tr></thead><tbody>{rows}</tbody></table>")
+        else:
+            parts.append(f"<p>{_wrap_source(escaped)}</p>")
+    return _page(path, "光伏信息精选", "\n".join(parts))
+
+
+def _wrap_source(text: str) -> str:
+    """Pretty-printed source: a line break inside a paragraph, between two Chinese characters."""
+    if len(text) > 40 and "\n" not in text:
+        middle = len(text) // 2
+        if "\u4e00" <= text[middle - 1] <= "\u9fff" and "\u4e00" <= text[middle] <= "\u9fff":
+            return f"{text[:middle]}\n      {text[middle:]}"
+    return text
+
+
+def _page(path: Path, title: str, article: str, head: str = "") -> Path:
+    path.write_text(
+        f"<!DOCTYPE html>\n<html lang='zh-CN'><head><meta charset='utf-8'><title>{html.escape(title)} - 示例站</title>"
+        f"<style>p {{ text-indent: 2em; }}</style>{head}</head>\n<body>\n{NOISE_TOP}\n"
+        f"<main><article>\n{article}\n</article></main>\n{NOISE_BOTTOM}\n</body></html>\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+# ---- PDF --------------------------------------------------------------------------------
+
+
+def write_pdf(text: str, path: Path, page_per_article: bool = False, toc_pages: bool = True) -> Path:
+    """A digest as its PDF: STSong-Light (reportlab's built-in Chinese font), a running header,
+    page numbers printed from the second page on (the cover has none, so the printed number is
+    the PDF page less one), ruled tables whose header row repeats on a continuation page.
+    page_per_article starts each article on a new page; toc_pages=False prints a TOC without
+    page numbers."""
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    font = "STSong-Light"
+    pdfmetrics.registerFont(UnicodeCIDFont(font))
+
+    def style(name: str, size: float, **extra) -> ParagraphStyle:
+        return ParagraphStyle(name, fontName=font, fontSize=size, leading=size * 1.5, wordWrap="CJK", **extra)
+
+    title = style("title", 22, alignment=TA_CENTER, spaceAfter=12)
+    centred = style("centred", 11, alignment=TA_CENTER, spaceAfter=4)
+    heading = style("heading", 14, alignment=TA_CENTER, spaceBefore=10, spaceAfter=8)
+    toc = style("toc", 11, spaceAfter=2)
+    body = style("body", 10.5, firstLineIndent=21, spaceAfter=6)
+    cell = style("cell", 6)
+
+    story = []
+    for line in _toc_entries_joined(classify(text)):
+        escaped = html.escape(line.text)
+        if line.kind == "title":
+            story.append(Paragraph(escaped, title))
+        elif line.kind in ("header", "toc_heading"):
+            story.append(Paragraph(escaped, centred))
+        elif line.kind == "toc":
+            entry = TOC_PAGE.match(line.text)
+            story.append(Paragraph(escaped if toc_pages or not entry else html.escape(entry["title"]), toc))
+        elif line.kind == "heading":
+            if page_per_article:
+                story.append(PageBreak())
+            story.append(Paragraph(escaped, heading))
+        elif line.kind == "table":
+            data = [row + [""] * (len(line.rows[0]) - len(row)) for row in line.rows]
+            story.append(Table([[Paragraph(html.escape(c), cell) for c in row] for row in data],
+                               colWidths=_column_widths(data, A4[0] - 72, cell.fontSize), repeatRows=1,
+                               style=TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black)])))
+        else:
+            story.append(Paragraph(escaped, body))
+
+    def decorate(canvas, document) -> None:
+        canvas.setFont(font, 9)
+        canvas.drawCentredString(A4[0] / 2, A4[1] - 30, RUNNING_HEADER)
+        if document.page > 1:
+            canvas.drawCentredString(A4[0] / 2, 30, f"- {document.page - 1} -")
+
+    template = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=36, rightMargin=36)
+    template.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    return path
+
+
+def _toc_entries_joined(lines: list[Line]) -> list[Line]:
+    """A TOC entry the export wrapped (its page number on the second line) as one line again,
+    for the typesetter to wrap."""
+    joined: list[Line] = []
+    for line in lines:
+        previous = joined[-1] if joined else None
+        if (
+            line.kind == "toc" and previous is not None and previous.kind == "toc"
+            and re.match(r"\d+\.", previous.text) and not TOC_PAGE.match(previous.text)
+            and not re.match(r"\d+\.", line.text) and TOC_PAGE.match(line.text)
+        ):
+            previous.text += line.text
+        else:
+            joined.append(line)
+    return joined
+
+
+def _column_widths(rows: list[list[str]], total: float, size: float) -> list[float]:
+    """Short columns as wide as their longest cell (a number never wraps), long ones share the rest."""
+    longest = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    short = {i: n * size + 14 for i, n in enumerate(longest) if n <= 20}
+    rest = max(total - sum(short.values()), 40.0)
+    long_total = sum(n for i, n in enumerate(longest) if i not in short) or 1
+    return [short.get(i, rest * n / long_total) for i, n in enumerate(longest)]
+
+
+# ---- DOCX -------------------------------------------------------------------------------
+
+
+def write_docx(text: str, path: Path) -> Path:
+    """A digest as a Word document: title and headings styled, TOC lines with a tab before the
+    page number, real tables with a styled header row."""
+    from docx import Document
+
+    document = Document()
+    for line in classify(text):
+        if line.kind == "title":
+            document.add_heading(line.text, level=0)
+        elif line.kind == "heading":
+            document.add_heading(line.text, level=2)
+        elif line.kind == "toc":
+            match = TOC_PAGE.match(line.text)
+            document.add_paragraph(f"{match['title']}\t{match['page']}" if match else line.text)
+        elif line.kind == "table":
+            width = len(line.rows[0])
+            table = document.add_table(rows=len(line.rows), cols=width)
+            table.style = "Table Grid"
+            for cells, row in zip(table.rows, line.rows):
+                for cell, value in zip(cells.cells, row):
+                    cell.text = value
+        else:
+            document.add_paragraph(line.text)
+    document.save(path)
+    return path
+
+
+# ---- comparing what the parser makes of two versions ------------------------------------
+
+CJK_SPACE = re.compile(r"\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+")
+
+
+def issue_fields(issue, squeeze: bool = False) -> dict:
+    """The parsed issue as a dict, less the file name (which names the format).
+
+    squeeze=True drops spaces beside a Chinese character: a PDF line wrapped at such a space
+    loses it, as a text export made from that PDF would.
+    """
+    fields = asdict(issue)
+    fields.pop("file")
+    return _squeezed(fields) if squeeze else fields
+
+
+def _squeezed(value):
+    if isinstance(value, str):
+        return CJK_SPACE.sub("", value)
+    if isinstance(value, dict):
+        return {key: _squeezed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_squeezed(item) for item in value]
+    return value
