@@ -21,6 +21,7 @@ from kb.vectors import text_sha
 from .chunk import chunk_issue
 from .parse import ParseError, parse_issue
 from .readers import ReadError, read_document, supported_suffixes
+from .structured import structured_issue
 
 
 class IngestError(RuntimeError):
@@ -108,7 +109,7 @@ def _ingest_file(kb: KnowledgeBase, path: Path, key: str, indexed: dict, report:
     if missing:
         vectors = kb.embedder.embed(list(missing.values()), batch_size=kb.settings.embed_batch_size)
         new_vectors = dict(zip(missing.keys(), vectors))
-    kb.store.replace_issue(issue, key, sha256, chunks, shas, kb.model_name, new_vectors)
+    kb.store.replace_issue(issue, key, sha256, chunks, shas, kb.model_name, new_vectors, structured_issue(issue))
     (report.replaced if key in indexed or holder is not None else report.added).append(str(path))
     report.articles += len(issue.articles)
     report.chunks += len(chunks)

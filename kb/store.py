@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from .models import Chunk, Issue
+from .related import write_signatures
 from .segment import document_text
+from .structured import StructuredIssue, table_id, write_structured
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -63,6 +65,20 @@ CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
 END;
 CREATE TABLE IF NOT EXISTS embeddings (
     model TEXT NOT NULL, sha TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, sha)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS table_cells (
+    table_id TEXT NOT NULL REFERENCES tables(id) ON DELETE CASCADE, row_index INTEGER NOT NULL,
+    col_index INTEGER NOT NULL, header TEXT NOT NULL, text TEXT NOT NULL, number NUMERIC, unit TEXT,
+    date TEXT, PRIMARY KEY (table_id, row_index, col_index)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS prices (
+    id INTEGER PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    issue_id TEXT NOT NULL, product TEXT NOT NULL, price REAL NOT NULL, low REAL, high REAL,
+    unit TEXT NOT NULL, source TEXT
+);
+CREATE INDEX IF NOT EXISTS prices_product ON prices(product, unit);
+CREATE TABLE IF NOT EXISTS article_signatures (
+    article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE, minhash BLOB NOT NULL
 ) WITHOUT ROWID;
 """
 
@@ -176,7 +192,7 @@ class Store:
 
     def replace_issue(
         self, issue: Issue, path: str, sha256: str, chunks: list[Chunk], shas: list[str],
-        model: str, new_vectors: dict[str, np.ndarray],
+        model: str, new_vectors: dict[str, np.ndarray], structured: StructuredIssue | None = None,
     ) -> None:
         """Write one issue (replacing any earlier version of it or of its file) atomically."""
         conn = self.connection()
@@ -201,7 +217,7 @@ class Store:
                     conn.execute(
                         "INSERT INTO tables (id, article_id, issue_id, ordinal, caption, unit, note, credit,"
                         " headers_json, rows_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (f"{article.id}-t{ordinal}", article.id, issue.id, ordinal, table.caption, table.unit,
+                        (table_id(article.id, ordinal), article.id, issue.id, ordinal, table.caption, table.unit,
                          table.note, table.credit, json.dumps(table.headers, ensure_ascii=False),
                          json.dumps(table.rows, ensure_ascii=False)),
                     )
@@ -226,6 +242,8 @@ class Store:
                 "INSERT OR REPLACE INTO embeddings (model, sha, vector) VALUES (?, ?, ?)",
                 [(model, sha, np.asarray(v, dtype=np.float32).tobytes()) for sha, v in new_vectors.items()],
             )
+            write_structured(conn, issue, structured)
+            write_signatures(conn, issue)
             self._bump_generation(conn)
 
     def delete_issues(self, issue_ids: Iterable[str]) -> int:
