@@ -14,6 +14,7 @@ from datetime import date
 from .glossary import expand_query
 from .knowledge_base import KnowledgeBase
 from .models import CHUNK_TYPES, ArticleRef, Hit, IssueRef
+from .related import duplicate_refs, group_duplicates
 from .segment import match_expression, query_terms
 from .snippets import highlight
 from .store import Filters
@@ -195,10 +196,14 @@ def search(kb: KnowledgeBase, request: SearchRequest) -> dict:
     query_text = expand_query(request.query) if expand else request.query
     terms = query_terms(query_text)
     ranked, total = rank(kb, request, query_text, terms)
+    ranked, folded = group_duplicates(kb.store, ranked)  # a story reprinted in other issues: one hit
     page = ranked[request.offset : request.offset + request.k]
     rows = kb.store.hit_rows([rowid for rowid, _ in page])
     highlight_terms = [t for t in terms if len(t) > 1] or terms
-    results = [_hit(rows[rowid], score, highlight_terms).to_dict() for rowid, score in page if rowid in rows]
+    results = [
+        _hit(rows[rowid], score, highlight_terms).to_dict() | duplicate_refs(kb.store, folded.get(rowid))
+        for rowid, score in page if rowid in rows
+    ]
     response = {
         "query": request.query,
         "mode": request.mode,
