@@ -1,0 +1,55 @@
+"""HTML, PDF and DOCX versions of an issue index to the same articles, tables, prices and
+attribution as its text export: ingested over a copy of an index holding the text export's
+version, they reuse every cached embedding and store the same rows."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from indexer.pipeline import ingest
+from kb.config import Settings
+from kb.knowledge_base import KnowledgeBase
+
+from .format_writers import write_docx, write_html, write_pdf
+
+pytest_plugins = ["tests.two_issues"]
+
+SECOND_ISSUE = Path(__file__).parent / "data" / "handmade-2025-06-30.txt"  # as in tests/two_issues.py
+ISSUE = "2025-06-30"
+STORED = {
+    "articles": "SELECT id, ordinal, title, section, page, source, paragraphs_json FROM articles WHERE issue_id = ?",
+    "tables": "SELECT id, caption, unit, note, credit, headers_json, rows_json FROM tables WHERE issue_id = ?",
+    "cells": "SELECT c.* FROM table_cells c JOIN tables t ON t.id = c.table_id WHERE t.issue_id = ?",
+    "policies": "SELECT article_id, province, policy_name, requirement, self_use_ratio, grid_ratio, release_date,"
+    " status FROM policies WHERE issue_id = ?",
+    "prices": "SELECT article_id, product, price, low, high, unit, source FROM prices WHERE issue_id = ?",
+    "chunks": "SELECT id, type, text, start, \"end\" FROM chunks WHERE issue_id = ?",
+}
+
+
+def stored(kb: KnowledgeBase) -> dict[str, list[tuple]]:
+    conn = kb.store.connection()
+    return {name: sorted(tuple(row) for row in conn.execute(sql, (ISSUE,))) for name, sql in STORED.items()}
+
+
+@pytest.mark.parametrize("writer", [write_html, write_pdf, write_docx], ids=["html", "pdf", "docx"])
+def test_each_format_stores_what_the_text_export_stores(writer, two_issues_kb, tmp_path):
+    suffix = writer.__name__.removeprefix("write_")
+    source = writer(SECOND_ISSUE.read_text(encoding="utf-8"), tmp_path / f"issue.{suffix}")
+    data = tmp_path / "data"
+    data.mkdir()
+    with sqlite3.connect(data / "kb.sqlite3") as copy:
+        two_issues_kb.store.connection().backup(copy)
+    copy.close()
+    kb = KnowledgeBase(Settings(data_dir=data), embedder=two_issues_kb.embedder)
+    kb.store.delete_issues([ISSUE])  # its embeddings stay cached
+
+    report = ingest(kb, [source], progress=False)
+
+    assert report.ok and report.added == [str(source)], report.failed
+    assert report.embedded == 0  # every chunk's text is one the text export already had
+    assert stored(kb) == stored(two_issues_kb)
+    assert kb.store.connection().execute("SELECT file FROM issues WHERE id = ?", (ISSUE,)).fetchone()[0] == source.name
