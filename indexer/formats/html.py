@@ -123,9 +123,12 @@ def _site(soup: BeautifulSoup) -> str | None:
 
 def _source(soup: BeautifulSoup, text_lines: list[str]) -> str | None:
     meta = _meta(soup, "source", "article:source")
-    if meta:
-        return clean_line(meta)
-    for line in text_lines:
+    return clean_line(meta) if meta else _source_in(text_lines)
+
+
+def _source_in(lines) -> str | None:
+    """The 来源 of the first line naming one: '（来源：人民日报）' or '来源：人民日报 发布时间：…'."""
+    for line in lines:
         match = SOURCE_LINE.match(line) or (SOURCE_IN_LINE.search(line) if len(line) <= 80 else None)
         if match:
             return match["source"]
@@ -209,17 +212,17 @@ class _Blocks:
                 self._walk(child)
 
 
-def _inline_text(text: str) -> str:
+def _inline_text(raw: str) -> str:
     """Collapse source whitespace; a line break between two CJK characters is not a space."""
+    text = unicodedata.normalize("NFC", raw)
 
     def space(match: re.Match) -> str:
-        run, start, end = match.group(0), match.start(), match.end()
-        before, after = text[start - 1 : start], text[end : end + 1]
-        if "\n" in run and CJK.match(before or "") and CJK.match(after or ""):
+        before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
+        if "\n" in match.group(0) and CJK.match(before) and CJK.match(after):
             return ""
         return " "
 
-    return clean_line(re.sub(r"\s+", space, unicodedata.normalize("NFC", text)))
+    return clean_line(re.sub(r"\s+", space, text))
 
 
 def _is_layout_table(table: Tag) -> bool:
@@ -283,8 +286,9 @@ def _single_article(blocks: list[Block], page: _PageInfo, name: str) -> str:
     if page.date is None:
         raise ReadError(f"{name}: a single-article page with no publication date")
     body = _article_body(blocks, page.title)
-    if page.source and not any(isinstance(b, str) and SOURCE_LINE.match(b) for b in body):
-        body.append(f"（来源：{page.source}）")
+    source = _source_in(b for b in blocks if isinstance(b, str)) or page.source
+    if source and not any(isinstance(b, str) and SOURCE_LINE.match(b) for b in body):
+        body.append(f"（来源：{source}）")
     day = page.date.replace("-", ". ")
     header: list[Block] = [page.title, f"({day}-{day})"]
     if page.site:
