@@ -110,19 +110,21 @@ def _page(path: Path, title: str, article: str, head: str = "") -> Path:
 # ---- PDF --------------------------------------------------------------------------------
 
 
-def write_pdf(text: str, path: Path, page_per_article: bool = False, toc_pages: bool = True) -> Path:
+def write_pdf(
+    text: str, path: Path, page_per_article: bool = False, toc_pages: bool = True, mirrored: bool = False
+) -> Path:
     """A digest as its PDF: STSong-Light (reportlab's built-in Chinese font), a running header,
     page numbers printed from the second page on (the cover has none, so the printed number is
     the PDF page less one), ruled tables whose header row repeats on a continuation page.
     page_per_article starts each article on a new page; toc_pages=False prints a TOC without
-    page numbers."""
+    page numbers; mirrored gives odd and even pages different margins, as a printed book."""
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
+    from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Paragraph, Table, TableStyle
 
     font = "STSong-Light"
     pdfmetrics.registerFont(UnicodeCIDFont(font))
@@ -154,7 +156,7 @@ def write_pdf(text: str, path: Path, page_per_article: bool = False, toc_pages: 
         elif line.kind == "table":
             data = [row + [""] * (len(line.rows[0]) - len(row)) for row in line.rows]
             story.append(Table([[Paragraph(html.escape(c), cell) for c in row] for row in data],
-                               colWidths=_column_widths(data, A4[0] - 72, cell.fontSize), repeatRows=1,
+                               colWidths=_column_widths(data, A4[0] - 108, cell.fontSize), repeatRows=1,
                                style=TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black)])))
         else:
             story.append(Paragraph(escaped, body))
@@ -165,8 +167,15 @@ def write_pdf(text: str, path: Path, page_per_article: bool = False, toc_pages: 
         if document.page > 1:
             canvas.drawCentredString(A4[0] / 2, 30, f"- {document.page - 1} -")
 
-    template = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=36, rightMargin=36)
-    template.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    inner, outer = (72, 36) if mirrored else (54, 54)  # a text width of A4 less 108 pt either way
+    odd = Frame(inner, 72, A4[0] - inner - outer, A4[1] - 144, id="odd")
+    even = Frame(outer, 72, A4[0] - inner - outer, A4[1] - 144, id="even")
+    document = BaseDocTemplate(str(path), pagesize=A4)
+    document.addPageTemplates([
+        PageTemplate("odd", [odd], onPage=decorate, autoNextPageTemplate="even"),
+        PageTemplate("even", [even], onPage=decorate, autoNextPageTemplate="odd"),
+    ])
+    document.build(story)
     return path
 
 
@@ -239,14 +248,14 @@ def issue_fields(issue, squeeze: bool = False) -> dict:
     """
     fields = asdict(issue)
     fields.pop("file")
-    return _squeezed(fields) if squeeze else fields
+    return squeezed(fields) if squeeze else fields
 
 
-def _squeezed(value):
+def squeezed(value):
     if isinstance(value, str):
         return CJK_SPACE.sub("", value)
     if isinstance(value, dict):
-        return {key: _squeezed(item) for key, item in value.items()}
+        return {key: squeezed(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_squeezed(item) for item in value]
+        return [squeezed(item) for item in value]
     return value

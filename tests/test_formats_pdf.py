@@ -22,11 +22,16 @@ def read_pdf_file(path: Path) -> str:
     return read_document(path, MAX_BYTES)[1]
 
 
+@pytest.mark.parametrize("mirrored", [False, True], ids=["margins", "mirrored-margins"])
 @pytest.mark.parametrize("source", HANDMADE, ids=lambda p: p.stem)
-def test_pdf_of_an_issue_parses_to_the_same_issue_as_its_text_export(source, tmp_path):
+def test_pdf_of_an_issue_parses_to_the_same_issue_as_its_text_export(source, mirrored, tmp_path):
     text = source.read_text(encoding="utf-8")
-    pdf = write_pdf(text, tmp_path / f"{source.stem}.pdf")
-    assert issue_fields(parse_issue(read_pdf_file(pdf), pdf.name)) == issue_fields(parse_issue(text, source.name))
+    pdf = write_pdf(text, tmp_path / f"{source.stem}.pdf", mirrored=mirrored)
+    expected, actual = parse_issue(text, source.name), parse_issue(read_pdf_file(pdf), pdf.name)
+    assert issue_fields(actual, squeeze=True) == issue_fields(expected, squeeze=True)
+    assert [(a.title, a.section, a.page, a.source) for a in actual.articles] == [
+        (a.title, a.section, a.page, a.source) for a in expected.articles
+    ]
 
 
 @pytest.fixture(scope="module")

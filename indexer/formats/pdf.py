@@ -1,11 +1,13 @@
 """PDF -> issue text (pdfplumber): text lines in reading order regrouped into paragraphs, ruled
 tables extracted as tables, running headers and footers dropped.
 
-A paragraph ends at a short line, a wider gap than the line spacing, an indented or differently
-sized next line, or a page end (the parser rejoins a sentence cut by a page break). A table
-continued on the next page repeats no header row. Printed page numbers are left as their own
-lines, which the parser ignores: an article's page comes from the TOC, and a TOC entry that
-prints none gets the PDF page its title is found on.
+A paragraph ends at a short line, a wider gap than the line spacing, or an indented or
+differently sized next line; it goes on over a page break when the page's last line is full and
+the next page's first line starts at the margin. Margins are
+taken per page (mirrored margins), the text width from the whole document. A table continued on the
+next page repeats no header row. Printed page numbers are dropped but kept as their page's label:
+an article's page comes from the TOC, and a TOC entry that prints none gets the label of the page
+its title is found on (the PDF page number when none is printed).
 """
 
 from __future__ import annotations
@@ -37,22 +39,23 @@ class _Line:
     top: float
     bottom: float
     size: float
+    short: bool = False  # stops short of the right margin
+    at_margin: bool = True  # starts at the left margin (not indented or centred)
+    centred: bool = False
 
 
 @dataclass
 class _Page:
-    number: int  # 1-based PDF page
-    label: int  # the page number printed on it, else its PDF page number
-    width: float
+    label: int  # the page number printed on it, else its 1-based PDF page number
     height: float
     items: list[tuple[float, _Line | list[list[str]]]] = field(default_factory=list)  # (top, line or table)
 
 
 def read_pdf(data: bytes, name: str) -> str:
     pages = _pages(data, name)
+    _drop_running_lines(pages)
     if not any(isinstance(item, _Line) for page in pages for _, item in page.items):
         raise ReadError(f"{name}: the PDF has no text layer (a scan needs OCR first)")
-    _drop_running_lines(pages)
     blocks, block_pages = _blocks(pages)
     return to_text(_fill_toc_pages(blocks, block_pages))
 
@@ -66,7 +69,7 @@ def _pages(data: bytes, name: str) -> list[_Page]:
 
 
 def _read_page(page) -> _Page:
-    result = _Page(page.page_number, page.page_number, float(page.width), float(page.height))
+    result = _Page(page.page_number, float(page.height))
     tables = page.find_tables()
     boxes = [table.bbox for table in tables]
     for table in tables:
@@ -133,14 +136,17 @@ def _drop_running_lines(pages: list[_Page]) -> None:
 
 def _blocks(pages: list[_Page]) -> tuple[list[Block], list[int]]:
     """Paragraphs and tables in reading order, each with the page label it starts on."""
-    lines = [item for page in pages for _, item in page.items if isinstance(item, _Line)]
-    left, right = min(line.x0 for line in lines), max(line.x1 for line in lines)  # the text's margins
-    gap = _line_gap(lines)
+    page_lines = [[item for _, item in page.items if isinstance(item, _Line)] for page in pages]
+    width = _text_width(page_lines)
+    gap = _line_gap([line for lines in page_lines for line in lines])
     blocks: list[Block] = []
     block_pages: list[int] = []
     header: list[str] | None = None  # the header row of the table just read, to spot a repeated one
-    for page in pages:
-        previous: _Line | None = None
+    previous: _Line | None = None  # kept across a page break: a paragraph may go on over it
+    for page, lines in zip(pages, page_lines):
+        left = min((line.x0 for line in lines), default=0.0)  # this page's margins
+        for line in lines:
+            _place(line, left, left + width)
         for _, item in page.items:
             if isinstance(item, list):
                 if header is not None and item[0] == header and isinstance(blocks[-1], list):
@@ -149,7 +155,7 @@ def _blocks(pages: list[_Page]) -> tuple[list[Block], list[int]]:
                     blocks.append(item)
                     block_pages.append(page.label)
                 header, previous = item[0], None
-            elif previous is not None and not _starts_paragraph(previous, item, left, right, gap):
+            elif previous is not None and not _starts_paragraph(previous, item, gap):
                 blocks[-1] = _join_wrapped(blocks[-1], item.text)
                 previous = item
             else:
@@ -159,22 +165,36 @@ def _blocks(pages: list[_Page]) -> tuple[list[Block], list[int]]:
     return blocks, block_pages
 
 
+def _text_width(page_lines: list[list[_Line]]) -> float:
+    """The width of a full line: nine lines in ten end at or before it (an overlong word does not count)."""
+    widths = sorted(line.x1 - left for lines in page_lines if lines for left in [min(l.x0 for l in lines)]
+                    for line in lines)
+    return widths[int(len(widths) * 0.9)]
+
+
+def _place(line: _Line, left: float, right: float) -> None:
+    """Where the line sits between its page's margins."""
+    em = max(line.size, 1.0)
+    line.short = line.x1 < right - 2 * em
+    line.at_margin = line.x0 <= left + 0.8 * em
+    line.centred = abs((line.x0 - left) - (right - line.x1)) < em
+
+
 def _line_gap(lines: list[_Line]) -> float:
     """The usual line spacing within a paragraph, in font sizes (line top to next line top)."""
     steps = [(b.top - a.top) / a.size for a, b in zip(lines, lines[1:]) if b.top > a.top and a.size]
     return statistics.median(steps) if steps else 0.0
 
 
-def _starts_paragraph(previous: _Line, line: _Line, left: float, right: float, gap: float) -> bool:
-    em = max(line.size, 1.0)
+def _starts_paragraph(previous: _Line, line: _Line, gap: float) -> bool:
     if abs(line.size - previous.size) > 0.5 or (gap > 0 and line.top - previous.top > gap * previous.size * 1.3):
         return True  # another style, or more space than between the lines of a paragraph
     if NUMBERED.match(previous.text) and (TRAILING_PAGE.match(previous.text) or NUMBERED.match(line.text)):
         return True  # a whole TOC entry, or one entry after another
-    if previous.x1 < right - 2 * em:
+    if previous.short:
         return True  # the line before stopped short of the margin
-    centred = abs((line.x0 - left) - (right - line.x1)) < em
-    return line.x0 > left + 0.8 * em and not (centred and previous.x0 < left + 0.8 * em)
+    # an indented line opens a paragraph, unless it is the centred end of a wrapped heading
+    return not line.at_margin and not (line.centred and previous.at_margin)
 
 
 def _fill_toc_pages(blocks: list[Block], block_pages: list[int]) -> list[Block]:
