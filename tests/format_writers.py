@@ -15,6 +15,7 @@ from pathlib import Path
 
 from indexer.text import title_key
 from indexer.toc import find_toc, parse_toc
+from kb.structured import SPACE_BESIDE_CJK
 
 TOC_PAGE = re.compile(r"^(?P<title>.*\S)\s+(?P<page>\d{1,3})$")
 RUNNING_HEADER = "光伏信息精选 · 示例光伏协会"
@@ -237,9 +238,6 @@ def write_docx(text: str, path: Path) -> Path:
 
 # ---- comparing what the parser makes of two versions ------------------------------------
 
-CJK_SPACE = re.compile(r"\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+")
-
-
 def issue_fields(issue, squeeze: bool = False) -> dict:
     """The parsed issue as a dict, less the file name (which names the format).
 
@@ -252,8 +250,9 @@ def issue_fields(issue, squeeze: bool = False) -> dict:
 
 
 def squeezed(value):
+    """Strings anywhere in `value` without the spaces beside Chinese characters."""
     if isinstance(value, str):
-        return CJK_SPACE.sub("", value)
+        return SPACE_BESIDE_CJK.sub("", value)
     if isinstance(value, dict):
         return {key: squeezed(item) for key, item in value.items()}
     if isinstance(value, list):
