@@ -111,7 +111,7 @@ def article_dict(row: sqlite3.Row) -> dict:
 
 
 def _issue_range(date_from: str | None, date_to: str | None, issue: str | None) -> tuple[list[str], list]:
-    """Conditions on alias i: issues overlapping [date_from, date_to], or one issue."""
+    """Conditions on alias i: issues overlapping [date_from, date_to] (the rule of store.Filters), or one issue."""
     clauses, params = [], []
     for condition, value in (("i.date_end >= ?", date_from), ("i.date_start <= ?", date_to), ("i.id = ?", issue)):
         if value:

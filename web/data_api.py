@@ -3,6 +3,7 @@
 JSON: GET /api/tables, /api/tables/<id> (?format=csv), /api/prices, /api/policies,
 /api/articles/<id>/related. Pages: /tables, /tables/<id>, /prices (an SVG chart per product).
 Every read is a `kb.structured` / `kb.related` function; bad parameters are a JSON 400.
+The app that registers `bp` keeps its `KnowledgeBase` in `app.extensions["kb"]`.
 """
 
 from __future__ import annotations
