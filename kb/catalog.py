@@ -1,0 +1,172 @@
+"""Reads for browsing the knowledge base: the issues, one issue's contents, one whole article.
+
+Search answers "where is X"; the catalog answers "show me issue N / article M" for the web
+pages and the JSON API. Every value is a plain dict (JSON-ready) using the same issue and
+article references as the search result contract, so a client handles one shape.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict
+
+from .attribution import attribution_line
+from .models import PARAGRAPH_SEPARATOR, TocEntry
+from .store import Store
+from .structured import article_dict, issue_dict
+
+ISSUE_SELECT = (
+    "SELECT i.id AS issue_id, i.title AS issue_title, i.publisher, i.date_start, i.date_end, i.file,"
+    " i.toc_json, (SELECT count(*) FROM articles a WHERE a.issue_id = i.id) AS n_articles FROM issues i"
+)
+ARTICLE_COLUMNS = (
+    "a.id AS article_id, a.title AS article_title, a.section, a.source, a.page, a.ordinal, a.paragraphs_json,"
+    " i.id AS issue_id, i.title AS issue_title, i.date_start, i.date_end, i.file"
+)
+
+
+class Catalog:
+    """Browsing reads over one `Store`; cheap to build, so make one per request."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def _conn(self) -> sqlite3.Connection:
+        return self.store.connection()
+
+    # ---- issues ----------------------------------------------------------------------------
+
+    def issues(self) -> list[dict]:
+        """Every issue, newest first, with its article count."""
+        rows = self._conn().execute(f"{ISSUE_SELECT} ORDER BY i.date_start DESC, i.id DESC")
+        return [self._issue_summary(row) for row in rows]
+
+    def _issue_summary(self, row: sqlite3.Row) -> dict:
+        return issue_dict(row) | {"publisher": row["publisher"], "article_count": row["n_articles"]}
+
+    def issue(self, issue_id: str) -> dict | None:
+        """One issue with its table of contents, each entry linked to the article it names."""
+        row = self._conn().execute(f"{ISSUE_SELECT} WHERE i.id = ?", (issue_id,)).fetchone()
+        if row is None:
+            return None
+        articles = [
+            article_dict(r) | {"ordinal": r["ordinal"]}
+            for r in self._conn().execute(
+                f"SELECT {ARTICLE_COLUMNS} FROM articles a JOIN issues i ON i.id = a.issue_id"
+                " WHERE a.issue_id = ? ORDER BY a.ordinal",
+                (issue_id,),
+            )
+        ]
+        toc = [TocEntry(**entry) for entry in json.loads(row["toc_json"])]
+        return self._issue_summary(row) | {"toc": _link_toc(toc, articles), "articles": articles}
+
+    # ---- articles --------------------------------------------------------------------------
+
+    def article(self, article_id: str) -> dict | None:
+        """The whole article: paragraphs, tables, attribution, and its chunks' places in it.
+
+        Text chunks carry their [start, end) span in `text` (paragraphs joined by "\\n"); table
+        rows and policy clauses carry the table and row they came from, so a search hit can be
+        shown in place.
+        """
+        conn = self._conn()
+        row = conn.execute(
+            f"SELECT {ARTICLE_COLUMNS} FROM articles a JOIN issues i ON i.id = a.issue_id WHERE a.id = ?",
+            (article_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        issue, article = issue_dict(row), article_dict(row)
+        paragraphs = json.loads(row["paragraphs_json"])
+        tables = [
+            {"id": t["id"], "caption": t["caption"], "unit": t["unit"], "note": t["note"], "credit": t["credit"],
+             "headers": json.loads(t["headers_json"]), "rows": json.loads(t["rows_json"])}
+            for t in conn.execute("SELECT * FROM tables WHERE article_id = ? ORDER BY ordinal", (article_id,))
+        ]
+        chunks = [
+            {"id": c["id"], "type": c["type"], "start": c["start"], "end": c["end"]}
+            | (_place_in_tables(c["text"], tables) if c["type"] != "text" else {})
+            for c in conn.execute(
+                'SELECT id, type, text, start, "end" FROM chunks WHERE article_id = ? ORDER BY ordinal', (article_id,)
+            )
+        ]
+        siblings = conn.execute(
+            "SELECT id, title, ordinal FROM articles WHERE issue_id = ? AND ordinal IN (?, ?) ORDER BY ordinal",
+            (row["issue_id"], row["ordinal"] - 1, row["ordinal"] + 1),
+        ).fetchall()
+        return {
+            "id": article_id,
+            "issue": issue,
+            "article": article,
+            "attribution": attribution_line(issue, article),
+            "paragraphs": paragraphs,
+            "text": PARAGRAPH_SEPARATOR.join(paragraphs),
+            "tables": tables,
+            "chunks": chunks,
+            "previous": _sibling(siblings, row["ordinal"] - 1),
+            "next": _sibling(siblings, row["ordinal"] + 1),
+        }
+
+    # ---- health ----------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        """What is indexed: row counts and the generation readers compare to notice an ingest."""
+        conn = self._conn()
+        counts = {
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("issues", "articles", "chunks", "tables")
+        }
+        latest = conn.execute("SELECT max(date_end) FROM issues").fetchone()[0]
+        return {"generation": self.store.generation, "counts": counts, "latest_issue_end": latest}
+
+    def is_empty(self) -> bool:
+        return self._conn().execute("SELECT 1 FROM issues LIMIT 1").fetchone() is None
+
+
+def _link_toc(toc: list[TocEntry], articles: list[dict]) -> list[dict]:
+    """TOC entries with the id of their article: same title, else the same position."""
+    by_title = {a["title"]: a["id"] for a in articles}
+    by_ordinal = {a["ordinal"]: a["id"] for a in articles}
+    return [
+        asdict(entry) | {"article_id": by_title.get(entry.title) or by_ordinal.get(entry.number)}
+        for entry in toc
+    ]
+
+
+def _place_in_tables(chunk_text: str, tables: list[dict]) -> dict:
+    """{"table": id, "row": index} of the row a table-row or policy chunk was made from.
+
+    A row chunk is the table's caption, then a line of "header：value" pairs joined by "；" for
+    the non-empty cells; the row is the first whose values all appear there, in order.
+    """
+    heading, _, cells_line = chunk_text.rpartition("\n")
+    for table in tables:
+        if table["caption"] and not heading.startswith(table["caption"]):
+            continue
+        for index, row in enumerate(table["rows"]):
+            values = [value for value in row if value.strip()]
+            if values and _values_in_order(cells_line, values):
+                return {"table": table["id"], "row": index}
+    return {"table": None, "row": None}
+
+
+def _values_in_order(cells_line: str, values: list[str]) -> bool:
+    position = 0
+    for value in values:
+        while True:
+            found = cells_line.find("：" + value, position)
+            if found < 0:
+                return False
+            position = found + 1 + len(value)
+            if cells_line[position : position + 1] in ("；", ""):
+                break
+    return True
+
+
+def _sibling(rows: list[sqlite3.Row], ordinal: int) -> dict | None:
+    """The previous or next article of the issue, for page-to-page reading."""
+    for row in rows:
+        if row["ordinal"] == ordinal:
+            return {"id": row["id"], "title": row["title"]}
+    return None

@@ -1,0 +1,184 @@
+"""The OpenAPI 3.1 document of the JSON API, built from the live settings (limits, modes, types).
+
+A blueprint module that defines `openapi_paths(settings) -> dict` has its paths added (see
+`web.api.api_openapi`). Schemas close their objects (`additionalProperties: false`) so the test that validates real
+responses against this document fails when either side drifts.
+"""
+
+from __future__ import annotations
+
+from kb.config import Settings
+from kb.models import CHUNK_TYPES
+from kb.search import MODES
+
+STRING = {"type": "string"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+INTEGER = {"type": "integer"}
+DATE = {"type": "string", "format": "date"}
+DATE_PARAM = {"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$"}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(properties: dict, optional: tuple[str, ...] = (), description: str | None = None) -> dict:
+    """A closed object whose properties are all required except `optional`."""
+    schema = {
+        "type": "object",
+        "properties": properties,
+        "required": [name for name in properties if name not in optional],
+        "additionalProperties": False,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def array(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def counts() -> dict:
+    return {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+
+
+ISSUE_REF = {"id": STRING, "title": STRING, "date_start": DATE, "date_end": DATE, "file": STRING}
+ARTICLE_REF = {"id": STRING, "title": STRING, "section": NULLABLE_STRING, "source": NULLABLE_STRING,
+               "page": {"type": ["integer", "null"]}}
+ISSUE_SUMMARY = ISSUE_REF | {"publisher": NULLABLE_STRING, "article_count": INTEGER}
+
+
+def schemas() -> dict:
+    link = {"oneOf": [obj({"id": STRING, "title": STRING}), {"type": "null"}]}
+    return {
+        "Error": obj({"error": obj({"code": STRING, "message": STRING})}),
+        "IssueRef": obj(ISSUE_REF),
+        "ArticleRef": obj(ARTICLE_REF),
+        "Hit": obj({
+            "id": {"type": "string", "description": "chunk id; /articles/{article.id}#{id} shows it in place"},
+            "score": {"type": "number"},
+            "type": {"enum": list(CHUNK_TYPES)},
+            "text": STRING,
+            "snippet": {"type": "string", "description": "HTML: escaped text, query terms in <mark>"},
+            "issue": ref("IssueRef"),
+            "article": ref("ArticleRef"),
+            "attribution": {"type": "string", "examples": ["光伏信息精选 2025.06.23–06.29 · 行业聚焦 · 第1页 · 来源：人民日报"]},
+            "duplicates": array(obj({"id": STRING, "issue": ref("IssueRef"), "article": ref("ArticleRef")})),
+        }, optional=("duplicates",)),
+        "Facets": obj({"section": counts(), "type": counts(), "source": counts(), "issue": counts()},
+                      description="hits per value over the whole match set, most first"),
+        "SearchResponse": obj({
+            "query": STRING, "mode": {"enum": list(MODES)}, "total": {"type": "integer", "minimum": 0},
+            "took_ms": {"type": "number"}, "results": array(ref("Hit")), "facets": ref("Facets"),
+        }),
+        "IssueSummary": obj(ISSUE_SUMMARY),
+        "IssueList": obj({"total": INTEGER, "issues": array(ref("IssueSummary"))}),
+        "IssueDetail": obj(ISSUE_SUMMARY | {
+            "toc": array(obj({"number": INTEGER, "title": STRING, "section": NULLABLE_STRING,
+                              "page": {"type": ["integer", "null"]}, "article_id": NULLABLE_STRING})),
+            "articles": array(obj(ARTICLE_REF | {"ordinal": INTEGER})),
+        }),
+        "Table": obj({"id": STRING, "caption": NULLABLE_STRING, "unit": NULLABLE_STRING, "note": NULLABLE_STRING,
+                      "credit": NULLABLE_STRING, "headers": array(STRING), "rows": array(array(STRING))}),
+        "Chunk": obj({
+            "id": STRING, "type": {"enum": list(CHUNK_TYPES)},
+            "start": {"type": "integer", "description": "span in Article.text; -1 for table rows and clauses"},
+            "end": INTEGER, "table": NULLABLE_STRING, "row": {"type": ["integer", "null"]},
+        }, optional=("table", "row")),
+        "Article": obj({
+            "id": STRING, "issue": ref("IssueRef"), "article": ref("ArticleRef"), "attribution": STRING,
+            "paragraphs": array(STRING), "text": {"type": "string", "description": "paragraphs joined by \\n"},
+            "tables": array(ref("Table")), "chunks": array(ref("Chunk")), "previous": link, "next": link,
+        }),
+        "Health": obj({
+            "status": {"enum": ["ok", "index_not_built"]}, "index_loaded": {"type": "boolean"}, "model": STRING,
+            "vectors": INTEGER, "generation": INTEGER,
+            "counts": obj({name: INTEGER for name in ("issues", "articles", "chunks", "tables")}),
+            "latest_issue_end": {"oneOf": [DATE, {"type": "null"}]},
+        }),
+    }
+
+
+def query(name: str, schema: dict, description: str, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+
+
+def path_id(name: str, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": STRING, "description": description}
+
+
+def response(description: str, schema_name: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": ref(schema_name)}}}
+
+
+def search_parameters(settings: Settings) -> list[dict]:
+    return [
+        query("q", {"type": "string", "minLength": 1, "maxLength": settings.max_query_chars}, "the query", True),
+        query("mode", {"enum": list(MODES), "default": "hybrid"}, "混合 / 关键词 / 语义"),
+        query("k", {"type": "integer", "minimum": 1, "maximum": settings.max_k, "default": 10}, "results per page"),
+        query("offset", {"type": "integer", "minimum": 0, "maximum": settings.max_offset, "default": 0},
+              "results to skip"),
+        query("date_from", DATE_PARAM, "issues ending on or after this date (YYYY-MM: its first day)"),
+        query("date_to", DATE_PARAM, "issues starting on or before this date (YYYY-MM: its last day)"),
+        query("section", STRING, "section (栏目), exact"),
+        query("type", {"enum": list(CHUNK_TYPES)}, "text, table_row or policy"),
+        query("source", STRING, "original source (来源), exact"),
+        query("issue", STRING, "one issue id"),
+        query("expand", {"type": "boolean"}, "expand English terms with the glossary (default: on)"),
+    ]
+
+
+def paths(settings: Settings) -> dict:
+    bad = response("a parameter is wrong; `code` names it", "Error")
+    missing = response("no such id", "Error")
+    return {
+        "/api/search": {"get": {
+            "summary": "Hybrid, keyword or semantic search with filters, facets and highlighted snippets",
+            "operationId": "search",
+            "parameters": search_parameters(settings),
+            "responses": {"200": response("the result contract plus facets", "SearchResponse"), "400": bad,
+                          "503": response("no issues are indexed yet", "Error")},
+        }},
+        "/api/issues": {"get": {
+            "summary": "Every issue, newest first", "operationId": "listIssues",
+            "responses": {"200": response("the issues", "IssueList")},
+        }},
+        "/api/issues/{issue_id}": {"get": {
+            "summary": "One issue with its table of contents", "operationId": "getIssue",
+            "parameters": [path_id("issue_id", "e.g. 2025-06-23")],
+            "responses": {"200": response("the issue", "IssueDetail"), "404": missing},
+        }},
+        "/api/articles/{article_id}": {"get": {
+            "summary": "One whole article: text, tables, attribution, chunk spans", "operationId": "getArticle",
+            "parameters": [path_id("article_id", "e.g. 2025-06-23-01")],
+            "responses": {"200": response("the article", "Article"), "404": missing},
+        }},
+        "/healthz": {"get": {
+            "summary": "Whether the index is loaded, and what it holds", "operationId": "health",
+            "responses": {"200": response("index loaded", "Health"), "503": response("no index yet", "Health")},
+        }},
+        "/api/openapi.json": {"get": {
+            "summary": "This document", "operationId": "openapi",
+            "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {
+                "type": "object"}}}}},
+        }},
+    }
+
+
+def document(settings: Settings, server_url: str | None = None, extra_paths: dict | None = None) -> dict:
+    """The whole document; `extra_paths` are other blueprints' `openapi_paths(settings)`."""
+    doc = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "光伏信息精选 search API",
+            "version": "1.0.0",
+            "description": "Search the photovoltaic weekly digests. Errors: {\"error\": {\"code\", \"message\"}}; "
+                           "GET requests are allowed from any origin.",
+        },
+        "paths": paths(settings) | (extra_paths or {}),
+        "components": {"schemas": schemas()},
+    }
+    if server_url:
+        doc["servers"] = [{"url": server_url}]
+    return doc

@@ -1,0 +1,123 @@
+"""The Chinese pages: search (with facets and pagination), one article, the issues.
+
+Everything a search page shows lives in its URL (`/search?q=…&mode=…&date_from=…`), so it can
+be bookmarked and shared; links change one parameter at a time through `search_url()`.
+Problems are shown on the page in plain words, with a 4xx/503 status.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+
+from kb.attribution import attribution_line, date_range_label
+from kb.catalog import Catalog
+from kb.search import QueryError, search, validate
+
+from . import article_view, current_kb
+from .errors import query_message
+from .params import FILTER_NAMES, search_request
+
+bp = Blueprint("pages", __name__)
+
+MODE_LABELS = {"hybrid": "混合", "keyword": "关键词", "semantic": "语义"}
+TYPE_LABELS = {"text": "正文", "table_row": "表格", "policy": "政策条款"}
+FILTER_LABELS = {"date_from": "起始日期", "date_to": "截止日期", "section": "栏目", "type": "类型", "source": "来源",
+                 "issue": "期刊"}
+FACET_LABELS = {"issue": "期刊（日期）", "section": "栏目", "type": "类型", "source": "来源"}
+EMPTY_INDEX = "索引还没有建立：请先运行 kb ingest 导入期刊，再刷新本页。"
+PAGE_WINDOW = 4
+
+
+@bp.app_template_global()
+def search_url(**changes) -> str:
+    """This search's URL with some parameters changed (None removes one); filters reset the page."""
+    args = {name: value for name, value in request.args.items() if value != ""}
+    if any(name in FILTER_NAMES or name in ("q", "mode") for name in changes):
+        args.pop("offset", None)
+    for name, value in changes.items():
+        if value is None or value == "":
+            args.pop(name, None)
+        else:
+            args[name] = value
+    return url_for("pages.search_page", **args)
+
+
+@bp.app_template_filter()
+def date_range(issue: dict) -> str:
+    return date_range_label(issue["date_start"], issue["date_end"])
+
+
+@bp.app_context_processor
+def labels() -> dict:
+    return {"MODE_LABELS": MODE_LABELS, "TYPE_LABELS": TYPE_LABELS, "FILTER_LABELS": FILTER_LABELS,
+            "FACET_LABELS": FACET_LABELS, "attribution_line": attribution_line}
+
+
+@bp.get("/")
+@bp.get("/search")
+def search_page():
+    kb = current_kb()
+    catalog = Catalog(kb.store)
+    context = {"q": request.args.get("q", ""), "mode": request.args.get("mode") or "hybrid", "response": None,
+               "error": None, "issues": {issue["id"]: issue for issue in catalog.issues()}}
+    context["active_filters"] = [(name, request.args[name]) for name in FILTER_NAMES if request.args.get(name)]
+    status = 200
+    if "q" in request.args:
+        try:
+            search_request_ = validate(search_request(request.args), kb)
+            if not context["issues"]:
+                context["error"], status = EMPTY_INDEX, 503
+            else:
+                context["response"] = search(kb, search_request_)
+                context["pages"] = pagination(context["response"]["total"], search_request_.offset, search_request_.k)
+        except QueryError as error:
+            context["error"], status = query_message(error), 400
+    elif not context["issues"]:
+        context["error"] = EMPTY_INDEX
+    return render_template("search.html", **context), status
+
+
+def pagination(total: int, offset: int, k: int) -> dict:
+    """Page numbers around the current one, as offsets; k results a page."""
+    limit = min(total, current_kb().settings.max_offset + k)
+    count = max(1, -(-limit // k))
+    current = offset // k + 1
+    first, last = max(1, current - PAGE_WINDOW), min(count, current + PAGE_WINDOW)
+    return {
+        "current": current, "count": count, "k": k, "from": offset + 1, "to": min(offset + k, total),
+        "numbers": [(n, (n - 1) * k) for n in range(first, last + 1)],
+        "previous": (current - 2) * k if current > 1 else None,
+        "next": current * k if current < count else None,
+    }
+
+
+@bp.get("/articles/<article_id>")
+def article_page(article_id: str):
+    kb = current_kb()
+    article = Catalog(kb.store).article(article_id)
+    if article is None:
+        abort(404)
+    query = request.args.get("q", "")
+    hit = request.args.get("hit")
+    hit = hit if article_view.hit_exists(article, hit) else None
+    terms = article_view.highlight_terms(kb, query)
+    return render_template(
+        "article.html", article=article, q=query, hit=hit,
+        paragraphs=article_view.paragraphs(article, hit, terms), tables=article_view.tables(article, hit, terms),
+        show_related="related_articles" in current_app.jinja_env.globals,  # the data blueprint's
+    )
+
+
+@bp.get("/issues")
+def issues():
+    catalog = Catalog(current_kb().store)
+    listed = [catalog.issue(issue["id"]) for issue in catalog.issues()]
+    return render_template("issues.html", issues=[issue for issue in listed if issue], empty_index=EMPTY_INDEX)
+
+
+@bp.get("/issues/<issue_id>")
+def issue_page(issue_id: str):
+    issue = Catalog(current_kb().store).issue(issue_id)
+    if issue is None:
+        abort(404)
+    return render_template("issue.html", issue=issue)

@@ -1,0 +1,54 @@
+"""Query-string parameters -> a `SearchRequest`, shared by the search page and /api/search.
+
+Only the shape is checked here (whole numbers, yes/no); ranges, dates, modes and types are
+checked by `kb.search.validate`, so the page, the API and the CLI reject the same things.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from kb.search import QueryError, SearchRequest
+from kb.store import Filters
+
+FILTER_NAMES = ("date_from", "date_to", "section", "type", "source", "issue")
+PAGE_SIZE = 10
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")  # longer numbers are out of every range anyway
+
+
+def whole_number(args: Mapping[str, str], name: str, default: int) -> int:
+    raw = args.get(name, "").strip()
+    if raw == "":
+        return default
+    if not WHOLE_NUMBER.fullmatch(raw):
+        raise QueryError(f"invalid_{name}", f"{name} must be a whole number below a billion, not {raw[:20]!r}")
+    return int(raw)
+
+
+def yes_no(args: Mapping[str, str], name: str) -> bool | None:
+    raw = args.get(name, "").strip().lower()
+    if raw == "":
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise QueryError(f"invalid_{name}", f"{name} must be true or false")
+
+
+def filters_from(args: Mapping[str, str]) -> Filters:
+    """The filters named in the query string; empty values mean no filter."""
+    return Filters(**{name: (args.get(name, "").strip() or None) for name in FILTER_NAMES})
+
+
+def search_request(args: Mapping[str, str], facets: bool = True) -> SearchRequest:
+    return SearchRequest(
+        query=args.get("q", ""),
+        mode=args.get("mode", "").strip() or "hybrid",
+        k=whole_number(args, "k", PAGE_SIZE),
+        offset=whole_number(args, "offset", 0),
+        filters=filters_from(args),
+        expand=yes_no(args, "expand"),
+        facets=facets,
+    )
