@@ -176,3 +176,21 @@ def stats(kb: KnowledgeBase, as_json: bool) -> None:
         click.echo(f"{group}:")
         for name, value in values.items():
             click.echo(f"  {name:<24} {value}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, type=click.IntRange(1, 65535), show_default=True)
+@click.option("--threads", default=4, type=click.IntRange(1, 64), show_default=True, envvar="KB_THREADS",
+              help="Worker threads (env KB_THREADS).")
+@data_dir_option
+def serve(kb: KnowledgeBase, host: str, port: int, threads: int) -> None:
+    """Serve the search pages and the JSON API with waitress (a production WSGI server), at /."""
+    from web import create_app
+    from web.server import serve as serve_app
+
+    click.echo("loading the model and the indexes…", err=True)
+    kb.warm()  # model, vector index and segmenter load now, not on the first request
+    app = create_app(kb=kb)
+    click.echo(f"serving {kb.settings.data_dir} on http://{host}:{port}/ with {threads} threads", err=True)
+    serve_app(app, host=host, port=port, threads=threads)
