@@ -1,0 +1,143 @@
+"""A real browser against `kb serve`: headless Chromium searches 钙钛矿, narrows the dates, opens
+an article. The server is a subprocess on a free loopback port over a tmp copy of the two-issue
+index (already ingested with the session model; the server loads its own). Screenshots go to
+/tmp/screens/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENS = Path("/tmp/screens")
+START_TIMEOUT_S = 90
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
+                                                             "(scripts/setup.sh installs it)")
+pytest_plugins = ["tests.two_issues"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_healthy(process: subprocess.Popen, url: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"kb serve exited with {process.returncode}: {process.stderr.read()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"kb serve did not answer {url} within {START_TIMEOUT_S} s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, two_issues_kb):
+    data = tmp_path_factory.mktemp("served")
+    with sqlite3.connect(data / "kb.sqlite3") as copy:
+        two_issues_kb.store.connection().backup(copy)
+    copy.close()
+    port = free_port()
+    command = [sys.executable, "-c", "from kb.cli import main; main()", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--threads", "2", "--data-dir", str(data)]
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(process, base + "/healthz")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+def facet(page, name: str) -> dict[str, int]:
+    """{label: count} of one facet list as the reader sees it."""
+    items = page.locator(f'[data-facet="{name}"] li')
+    return {items.nth(i).locator("a").inner_text(): int(items.nth(i).locator(".count").inner_text())
+            for i in range(items.count())}
+
+
+def test_search_narrow_by_date_and_open_the_matching_passage(server, browser):
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.goto(server + "/")
+    page.fill('input[name="q"]', "钙钛矿")
+    page.press('input[name="q"]', "Enter")
+    page.wait_for_url("**/search?q=*")
+
+    results = page.locator("li.result")
+    assert results.count() > 0
+    assert "钙钛矿" in page.locator("li.result .snippet mark").all_inner_texts()
+    attributions = page.locator("li.result .attribution").all_inner_texts()
+    assert any(a.startswith("「光伏信息精选 2025.06.23–06.29 · 行业聚焦 · 第6页 · 来源：") for a in attributions), attributions
+    assert any("2025.06.30–07.06" in a for a in attributions), attributions
+    later_passage = next(href for href in page.locator("li.result h2 a").evaluate_all("els => els.map(e => e.href)")
+                         if not href.endswith("-001"))  # a hit further down its article
+    periods_before, total_before = facet(page, "issue"), int(page.locator(".summary .total").inner_text())
+    assert set(periods_before) == {"2025.06.23–06.29", "2025.06.30–07.06"}
+    page.screenshot(path=str(SCREENS / "search.png"), full_page=True)
+
+    page.fill('input[name="date_from"]', "2025-06-30")
+    page.click('form.search button[type="submit"]')
+    page.wait_for_url("**date_from=2025-06-30*")
+    assert "q=%E9%92%99%E9%92%9B%E7%9F%BF" in page.url  # the query stays in the shareable URL
+    assert facet(page, "issue") == {"2025.06.30–07.06": int(page.locator(".summary .total").inner_text())}
+    assert int(page.locator(".summary .total").inner_text()) < total_before
+    assert set(page.locator("li.result").evaluate_all("els => els.map(e => e.dataset.issue)")) == {"2025-06-30"}
+    assert "印刷钙钛矿光电器件" not in facet(page, "source")
+    page.screenshot(path=str(SCREENS / "search-narrowed.png"), full_page=True)
+
+    first = page.locator("li.result h2 a").first
+    title = first.inner_text()
+    first.click()
+    page.wait_for_url("**/articles/**")
+    assert page.locator("h1").inner_text() == title
+    passage = page.locator(".passage.hit").first
+    passage.wait_for(state="visible")
+    assert "钙钛矿" in passage.locator("mark").all_inner_texts()
+    top = passage.evaluate("e => e.getBoundingClientRect().top")
+    assert 0 <= top < page.viewport_size["height"], "the matched passage is scrolled into view"
+    assert page.locator(".attribution").inner_text().startswith("「光伏信息精选 2025.06.30–07.06")
+    page.screenshot(path=str(SCREENS / "article.png"))
+
+    page.set_viewport_size({"width": 900, "height": 420})
+    page.goto(later_passage)
+    chunk_id = later_passage.rsplit("#", 1)[1]
+    passage = page.locator(f'[id="{chunk_id}"]')
+    assert "hit" in passage.get_attribute("class")
+    assert page.evaluate("window.scrollY") > 0, "the browser scrolled down to the passage"
+    assert 0 <= passage.evaluate("e => e.getBoundingClientRect().top") < 420
+    page.close()
