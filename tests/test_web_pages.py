@@ -94,7 +94,7 @@ def test_a_query_with_no_match_says_so(client):
 
 
 @pytest.mark.parametrize(("url", "words"), [
-    ("/search?q=钙钛矿&date_from=2025-02-30", "日期不对"),
+    ("/search?q=钙钛矿&date_from=2025-02-30", "填写的是：起始日期 2025-02-30"),
     ("/search?q=钙钛矿&date_from=2025-07-01&date_to=2025-06-01", "开始日期不能晚于结束日期"),
     ("/search?q=", "请输入要搜索的词"),
     ("/search?q=钙钛矿&mode=fuzzy", "搜索方式只能是"),

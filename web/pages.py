@@ -72,6 +72,10 @@ def search_page():
                 context["pages"] = pagination(context["response"]["total"], search_request_.offset, search_request_.k)
         except QueryError as error:
             context["error"], status = query_message(error), 400
+            given = [f"{FILTER_LABELS[name]} {request.args[name]}" for name in ("date_from", "date_to")
+                     if request.args.get(name)]
+            if error.code == "invalid_date" and given:  # the date box cannot show a bad date: say it
+                context["error"] = f"{context['error']}（填写的是：{'，'.join(given)}）"
     elif not context["issues"]:
         context["error"] = EMPTY_INDEX
     return render_template("search.html", **context), status
