@@ -8,6 +8,7 @@ is brought up to date once at the end.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from kb.crash import crash_point
 from kb.knowledge_base import KnowledgeBase
 from kb.vectors import text_sha
 
@@ -90,6 +92,9 @@ def ingest(kb: KnowledgeBase, paths: Iterable[Path], prune: bool = False, progre
 
 
 def _ingest_file(kb: KnowledgeBase, path: Path, key: str, indexed: dict, report: IngestReport) -> None:
+    if not _storable(key):
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise IngestError(f"{shown}: the file name is not valid UTF-8; rename the file")
     data, text = read_document(path, kb.settings.max_file_bytes)
     sha256 = hashlib.sha256(data).hexdigest()
     if key in indexed and indexed[key][1] == sha256:
@@ -98,6 +103,7 @@ def _ingest_file(kb: KnowledgeBase, path: Path, key: str, indexed: dict, report:
     issue = parse_issue(text, path.name)
     if not issue.articles:
         raise ParseError(f"{path}: no article of the table of contents was found in the body")
+    crash_point("parsed")
     holder = kb.store.issue_path(issue.id)
     if holder is not None and holder != key and Path(holder).exists():
         raise IngestError(f"{path}: issue {issue.id} is already indexed from {holder}")
@@ -110,7 +116,17 @@ def _ingest_file(kb: KnowledgeBase, path: Path, key: str, indexed: dict, report:
         vectors = kb.embedder.embed(list(missing.values()), batch_size=kb.settings.embed_batch_size)
         new_vectors = dict(zip(missing.keys(), vectors))
     kb.store.replace_issue(issue, key, sha256, chunks, shas, kb.model_name, new_vectors, structured_issue(issue))
+    crash_point("committed")
     (report.replaced if key in indexed or holder is not None else report.added).append(str(path))
     report.articles += len(issue.articles)
     report.chunks += len(chunks)
     report.embedded += len(new_vectors)
+
+
+def _storable(path: str) -> bool:
+    """A name the database can hold: a file name in another encoding decodes to lone surrogates."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

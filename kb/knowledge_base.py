@@ -36,18 +36,27 @@ class KnowledgeBase:
     def model_name(self) -> str:
         return self.settings.model
 
+    def snapshot(self):
+        """One consistent view for a request: inside it every read on this thread, and `vectors`,
+        see the same generation of the store, whatever an ingest commits meanwhile."""
+        return self.store.snapshot()
+
     @property
     def vectors(self) -> VectorIndex:
-        """The vector index for the store's current generation (loaded, or rebuilt if stale)."""
-        generation = self.store.generation
-        with self._lock:
+        """The vector index for the store's generation as this thread sees it (inside `snapshot()`,
+        the snapshot's): kept, loaded, or rebuilt from the embeddings read in the same snapshot."""
+        with self.store.snapshot(), self._lock:
+            generation = self.store.generation
             current = self._vectors
             if current is None or current.generation != generation or current.model != self.model_name:
-                current = VectorIndex.load(self.settings.vectors_path)
+                saved = VectorIndex.load(self.settings.vectors_path)
+                current = saved
                 if current is None or current.generation != generation or current.model != self.model_name:
                     current = self._build_vectors(generation)
-                    current.save(self.settings.vectors_path)
-                self._vectors = current
+                    if saved is None or saved.model != self.model_name or saved.generation < generation:
+                        current.save(self.settings.vectors_path)  # never over a newer one
+                if self._vectors is None or self._vectors.generation <= generation:
+                    self._vectors = current
             return current
 
     def _build_vectors(self, generation: int) -> VectorIndex:

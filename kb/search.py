@@ -189,7 +189,15 @@ def _hit(row, score: float, highlight_terms: list[str]) -> Hit:
 
 
 def search(kb: KnowledgeBase, request: SearchRequest) -> dict:
-    """Run a validated search and return the result contract (plus `facets` when asked)."""
+    """Run a validated search and return the result contract (plus `facets` when asked).
+
+    The whole request reads one snapshot: an ingest committing meanwhile is seen entirely or
+    not at all (keyword hits, vector hits, rows and facets all of one generation)."""
+    with kb.snapshot():
+        return _search(kb, request)
+
+
+def _search(kb: KnowledgeBase, request: SearchRequest) -> dict:
     started = time.perf_counter()
     request = validate(request, kb)
     expand = kb.settings.expand_english if request.expand is None else request.expand

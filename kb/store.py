@@ -13,11 +13,13 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .crash import crash_point
 from .models import Chunk, Issue
 from .related import write_signatures
 from .segment import document_text
@@ -146,6 +148,20 @@ class Store:
             self._local.conn = conn
         return conn
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A read transaction: every read on this thread inside it sees one committed state (WAL
+        lets writers commit meanwhile). Nested, or inside a write, it adds nothing."""
+        conn = self.connection()
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.commit()
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -245,6 +261,7 @@ class Store:
             write_structured(conn, issue, structured)
             write_signatures(conn, issue)
             self._bump_generation(conn)
+            crash_point("in_transaction")
 
     def delete_issues(self, issue_ids: Iterable[str]) -> int:
         conn, count = self.connection(), 0

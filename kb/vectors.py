@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import threading
 from collections import OrderedDict
 from pathlib import Path
 from threading import Lock
@@ -19,6 +20,7 @@ import faiss
 import numpy as np
 
 from .config import DEFAULT_MODEL
+from .crash import crash_point
 
 
 class ModelError(RuntimeError):
@@ -138,14 +140,27 @@ class VectorIndex:
         scores, ids = self.index.search(vector.reshape(1, -1).astype(np.float32), min(k, self.size), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
+    def ids_digest(self) -> str:
+        """Names the exact set of vectors: rowids are never reused, so equal ids mean equal vectors."""
+        return hashlib.sha256(self.ids().tobytes()).hexdigest()
+
     def save(self, path: Path) -> None:
-        """Write atomically: a temporary file renamed over the old one, then the sidecar."""
+        """Write atomically: a temporary file renamed over the old one, then the sidecar.
+
+        Temporary names are per process and thread, so an ingest and a server saving at once
+        never write into one file. The sidecar carries the ids' digest, so an index file paired
+        with another save's sidecar (two savers interleaved, or a crash between the renames) is
+        refused on load and rebuilt, never taken for the generation the sidecar names.
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp = temporary_path(path)
         faiss.write_index(self.index, str(tmp))
+        crash_point("vectors_tmp_written")
         os.replace(tmp, path)
-        meta_tmp = _meta_path(path).with_suffix(".tmp")
-        meta_tmp.write_text(json.dumps({"generation": self.generation, "model": self.model, "size": self.size}))
+        crash_point("vectors_renamed")
+        meta = {"generation": self.generation, "model": self.model, "size": self.size, "ids": self.ids_digest()}
+        meta_tmp = temporary_path(_meta_path(path))
+        meta_tmp.write_text(json.dumps(meta))
         os.replace(meta_tmp, _meta_path(path))
 
     @classmethod
@@ -161,8 +176,35 @@ class VectorIndex:
             return None
         if index.ntotal != meta.get("size"):
             return None
-        return cls(index, int(meta["generation"]), str(meta["model"]))
+        loaded = cls(index, int(meta["generation"]), str(meta["model"]))
+        return loaded if loaded.ids_digest() == meta.get("ids") else None
 
 
 def _meta_path(path: Path) -> Path:
     return path.with_suffix(".json")
+
+
+def temporary_path(path: Path) -> Path:
+    """`vectors.faiss.<pid>-<thread>.tmp`: where one writer writes before renaming over `path`."""
+    return path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+
+
+def leftover_temporaries(path: Path) -> list[Path]:
+    """Temporary files of the index and its sidecar left by writers that were killed."""
+    found = []
+    for target in (path, _meta_path(path)):
+        for candidate in path.parent.glob(f"{target.name}.*-*.tmp"):
+            pid = candidate.name[len(target.name) + 1 :].split("-", 1)[0]
+            if pid.isdigit() and not _process_alive(int(pid)):
+                found.append(candidate)
+    return sorted(found)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -16,6 +16,7 @@ from kb.knowledge_base import KnowledgeBase
 
 from . import errors
 
+
 def blueprint_modules() -> list:
     """Every area of the site, in one list: add a module with a `bp` here to mount it."""
     from . import api, data_api, pages
@@ -28,7 +29,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     if kb is None:
         kb = KnowledgeBase(settings or Settings.from_env())
     app = Flask(__name__)
-    app.config.from_mapping(MAX_CONTENT_LENGTH=kb.settings.max_request_bytes, JSON_SORT_KEYS=False)
+    app.config.from_mapping(MAX_CONTENT_LENGTH=kb.settings.max_request_bytes)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.json.mimetype = "application/json; charset=utf-8"
