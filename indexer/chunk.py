@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from kb.models import PARAGRAPH_SEPARATOR, Article, Chunk, Issue, Table
+from kb.models import PARAGRAPH_SEPARATOR, Article, Chunk, Issue, Table, embedding_text
 
 MIN_CHARS = 150
 MAX_CHARS = 500
@@ -45,7 +45,7 @@ def chunk_article(issue_id: str, article: Article) -> list[Chunk]:
             article_id=article.id,
             type=kind,
             text=piece,
-            embed_text=f"{article.title}\n{piece}",
+            embed_text=embedding_text(article.title, piece),
             start=start,
             end=end,
             ordinal=ordinal,

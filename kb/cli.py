@@ -179,6 +179,30 @@ def stats(kb: KnowledgeBase, as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--repair", is_flag=True, help="Rebuild what is derived from the chunks: FTS rows, embeddings, vectors.")
+@click.option("--json", "as_json", is_flag=True)
+@data_dir_option
+def check(kb: KnowledgeBase, repair: bool, as_json: bool) -> None:
+    """Verify that the database and the vector index agree; exit 1 if a problem remains."""
+    from .check import check as run_check
+    from .check import repair as run_repair
+
+    report = run_repair(kb) if repair else run_check(kb)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in report.repaired:
+            click.echo(f"repaired: {line}")
+        for problem in report.problems:
+            hint = "" if problem.repairable else " (not repairable here: re-ingest the files)"
+            click.echo(f"problem: {problem.code}: {problem.message}{hint}")
+        counts = ", ".join(f"{name} {value}" for name, value in report.counts.items())
+        click.echo(f"{'ok' if report.ok else 'problems found'}: {counts}")
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, type=click.IntRange(1, 65535), show_default=True)
 @click.option("--threads", default=4, type=click.IntRange(1, 64), show_default=True, envvar="KB_THREADS",

@@ -78,6 +78,14 @@ class KnowledgeBase:
         self.embedder.embed(["预热"])
         self.vectors
 
+    def rebuild_vectors(self) -> VectorIndex:
+        """Rebuild the vector index from the stored embeddings and save it, whatever is on disk."""
+        with self.store.snapshot(), self._lock:
+            rebuilt = self._build_vectors(self.store.generation)
+            rebuilt.save(self.settings.vectors_path)
+            self._vectors = rebuilt
+            return rebuilt
+
     def refresh_vectors(self) -> VectorIndex:
         """Bring the saved vector index up to the store's generation (after an ingest)."""
         return self.vectors

@@ -100,6 +100,12 @@ class Issue:
         return asdict(self)
 
 
+def embedding_text(article_title: str, text: str) -> str:
+    """What the model embeds for a chunk: its text with the article title as context. One rule,
+    so `kb check --repair` re-embeds a chunk exactly as the indexer did."""
+    return f"{article_title}\n{text}"
+
+
 @dataclass
 class Chunk:
     """A searchable unit: a run of paragraphs, one table row, or one policy clause."""
@@ -109,7 +115,7 @@ class Chunk:
     article_id: str
     type: str  # one of CHUNK_TYPES
     text: str
-    embed_text: str  # what the model sees: the text with its article title as context
+    embed_text: str  # what the model sees: `embedding_text(article title, text)`
     start: int  # character span in Article.text; table rows and clauses have -1
     end: int
     ordinal: int

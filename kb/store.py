@@ -181,7 +181,7 @@ class Store:
     def generation(self) -> int:
         return int(self.get_meta("generation", "0"))
 
-    def _bump_generation(self, conn: sqlite3.Connection) -> None:
+    def bump_generation(self, conn: sqlite3.Connection) -> None:
         self._set_meta(conn, "generation", str(self.generation + 1))
 
     # ---- writes ----------------------------------------------------------------------------
@@ -260,7 +260,7 @@ class Store:
             )
             write_structured(conn, issue, structured)
             write_signatures(conn, issue)
-            self._bump_generation(conn)
+            self.bump_generation(conn)
             crash_point("in_transaction")
 
     def delete_issues(self, issue_ids: Iterable[str]) -> int:
@@ -269,7 +269,7 @@ class Store:
             for issue_id in issue_ids:
                 count += conn.execute("DELETE FROM issues WHERE id = ?", (issue_id,)).rowcount
             if count:
-                self._bump_generation(conn)
+                self.bump_generation(conn)
         return count
 
     # ---- reads for search ------------------------------------------------------------------

@@ -162,6 +162,8 @@ class VectorIndex:
         meta_tmp = temporary_path(_meta_path(path))
         meta_tmp.write_text(json.dumps(meta))
         os.replace(meta_tmp, _meta_path(path))
+        for leftover in leftover_temporaries(path):  # a killed writer's; the next save sweeps them
+            leftover.unlink(missing_ok=True)
 
     @classmethod
     def load(cls, path: Path) -> "VectorIndex | None":
