@@ -46,7 +46,8 @@ class Settings:
     max_file_bytes: int = 50 * 1024 * 1024
     embed_batch_size: int = 32
     # web
-    rate_limit_per_minute: int = 0  # 0 = off
+    rate_limit_per_minute: int = 0  # searches a client address may make a minute on /api/search; 0 = off
+    rate_limit_burst: int = 0  # searches it may make at once (the token bucket's size); 0 = the per-minute figure
     max_request_bytes: int = 16 * 1024
 
     ENV_PREFIX = "KB_"

@@ -3,8 +3,8 @@
 `create_app(settings)` is what `kb serve` and the tests run. The knowledge base lives in
 `app.extensions["kb"]` (blueprints reach it through `web.current_kb()`). Before each request
 the app compares the store's generation with the one it last saw, so a server picks up an
-ingest run from another process without a restart. JSON is UTF-8 (not \\u-escaped), and the
-JSON endpoints allow cross-origin GETs.
+ingest run from another process without a restart. JSON is UTF-8 (not \\u-escaped), the
+JSON endpoints allow cross-origin GETs, and searches may be rate-limited per client (`web.ratelimit`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask import Flask, current_app, request
 from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
 
-from . import errors
+from . import errors, ratelimit
 
 
 def blueprint_modules() -> list:
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     app.json.mimetype = "application/json; charset=utf-8"
     app.extensions["kb"] = kb
     app.extensions["kb_generation"] = None
+    ratelimit.register(app, kb.settings)  # first: a refused search costs nothing more
     app.before_request(_limit_query_string)
     app.before_request(_follow_ingests)
     app.after_request(_allow_cross_origin_reads)
