@@ -4,8 +4,7 @@ MATCH as syntax; text from an issue is escaped on every page; no URL reads a fil
 from __future__ import annotations
 
 import json
-import socket
-import threading
+import re
 
 import pytest
 
@@ -14,10 +13,10 @@ from kb.catalog import Catalog
 from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
 from web import create_app
-from web.server import make_server
 
 from .conftest import CORPUS
 from .hostile_inputs import EXPECTED_ERRORS, HOSTILE_QUERIES
+from .test_web_server import raw_get, served  # noqa: F401  (served: the waitress fixture)
 
 pytest_plugins = ["tests.two_issues"]
 
@@ -226,37 +225,18 @@ def test_paths_outside_the_static_folder_are_not_served(client, path):
     assert_no_file(response.status_code, response.get_data(), path)
 
 
-@pytest.fixture(scope="module")
-def served(two_issues_kb):
-    """The real server, since waitress (not the test client) is what decodes a raw request line."""
-    server = make_server(create_app(kb=two_issues_kb), "127.0.0.1", 0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield server.effective_port
-    server.close()
-    thread.join(timeout=5)
-
-
-def raw_get(port: int, target: bytes, redirects: int = 0) -> tuple[int, bytes]:
-    """Status and body for a request line sent byte for byte; same-server redirects followed."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
-        conn.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        data = b""
-        while chunk := conn.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = int(head.split()[1])
-    if 300 <= status < 400 and redirects:
-        (location,) = [line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"location:")]
-        assert location.startswith((b"/", b"http://localhost/")), location
-        return raw_get(port, location.removeprefix(b"http://localhost"), redirects - 1)
+def followed(port: int, path: str) -> tuple[int, bytes]:
+    """A raw request line's status and body; a redirect (`//` is merged) followed once, on this server."""
+    status, body = raw_get(port, path.encode())
+    if 300 <= status < 400:
+        (target,) = re.findall(rb'href="http://localhost(/[^"]*)"', body)
+        status, body = raw_get(port, target)
     return status, body
 
 
 @pytest.mark.parametrize("path", TRAVERSALS)
 def test_the_server_does_not_serve_paths_outside_the_static_folder(served, path):
-    assert_no_file(*raw_get(served, path.encode(), redirects=1), path)
+    assert_no_file(*followed(served, path), path)
 
 
 def test_the_server_answers_hostile_queries_without_a_5xx(served):
