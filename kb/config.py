@@ -42,6 +42,9 @@ class Settings:
     keyword_floor: float = 0.1  # hybrid: keyword hits below this share of the best BM25 are not fused
     expand_english: bool = True
     query_cache_size: int = 1024
+    # vector index: exact below ann_threshold vectors, IVF above (scripts/bench_search.py measures recall)
+    ann_threshold: int = 20_000
+    ivf_nprobe: int = 32
     # ingest
     max_file_bytes: int = 50 * 1024 * 1024
     embed_batch_size: int = 32

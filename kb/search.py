@@ -150,9 +150,9 @@ def _keyword(kb: KnowledgeBase, terms: list[str], filters: Filters, limit: int) 
 
 
 def _semantic(kb: KnowledgeBase, text: str, filters: Filters, limit: int) -> list[tuple[int, float]]:
+    view = kb.view()
     vector = kb.embedder.embed_query(text)
-    allowed = kb.store.filtered_rowids(filters) if filters else None
-    return kb.vectors.search(vector, limit, allowed)
+    return view.vectors.search(vector, limit, view.columns.allowed(filters))
 
 
 def rank(kb: KnowledgeBase, request: SearchRequest, query_text: str, terms: list[str]) -> tuple[list, int]:

@@ -286,6 +286,21 @@ class Store:
             vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
             yield ids, vectors
 
+    def chunk_vectors_of(self, model: str, rowids: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rowids, vectors) of the given chunks that have a stored embedding."""
+        found_ids, found = [], []
+        for start in range(0, len(rowids), 500):
+            batch = [int(r) for r in rowids[start : start + 500]]
+            marks = ",".join("?" * len(batch))
+            for row in self.connection().execute(
+                "SELECT c.rowid, e.vector FROM chunks c JOIN embeddings e ON e.model = ? AND e.sha = c.embed_sha"
+                f" WHERE c.rowid IN ({marks})", [model, *batch],
+            ):
+                found_ids.append(row[0])
+                found.append(np.frombuffer(row[1], dtype=np.float32))
+        matrix = np.vstack(found) if found else np.zeros((0, dim), dtype=np.float32)
+        return np.array(found_ids, dtype=np.int64), matrix
+
     def keyword_search(self, match: str, filters: Filters, limit: int) -> list[tuple[int, float]]:
         """(rowid, bm25) best first; bm25 is negative, lower is better."""
         where, params = filters.where()
@@ -304,11 +319,6 @@ class Store:
             f" WHERE chunks_fts MATCH ? AND {where}"
         )
         return self.connection().execute(query, [match, *params]).fetchone()[0]
-
-    def filtered_rowids(self, filters: Filters) -> np.ndarray:
-        where, params = filters.where()
-        rows = self.connection().execute(f"SELECT c.rowid FROM chunks c {HIT_JOINS} WHERE {where}", params)
-        return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
     def hit_rows(self, rowids: list[int]) -> dict[int, sqlite3.Row]:
         if not rowids:

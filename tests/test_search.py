@@ -80,7 +80,7 @@ def test_english_queries_are_expanded_with_the_glossary(corpus_kb):
 
 
 def test_every_chunk_has_exactly_one_vector(corpus_kb):
-    rowids = corpus_kb.store.filtered_rowids(Filters())
+    rowids = np.array([r[0] for r in corpus_kb.store.connection().execute("SELECT rowid FROM chunks")])
     vector_ids = corpus_kb.vectors.ids()
     assert len(vector_ids) == len(set(vector_ids.tolist()))
     assert np.array_equal(np.sort(vector_ids), np.sort(rowids))
