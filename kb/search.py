@@ -144,9 +144,7 @@ def _keyword(kb: KnowledgeBase, terms: list[str], filters: Filters, limit: int) 
     match = match_expression(terms)
     if match is None:
         return [], 0
-    ranked = kb.store.keyword_search(match, filters, limit)
-    total = len(ranked) if len(ranked) < limit else kb.store.keyword_count(match, filters)
-    return ranked, total
+    return kb.store.keyword_search(match, filters, limit)
 
 
 def _semantic(kb: KnowledgeBase, text: str, filters: Filters, limit: int) -> list[tuple[int, float]]:

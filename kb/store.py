@@ -301,24 +301,18 @@ class Store:
         matrix = np.vstack(found) if found else np.zeros((0, dim), dtype=np.float32)
         return np.array(found_ids, dtype=np.int64), matrix
 
-    def keyword_search(self, match: str, filters: Filters, limit: int) -> list[tuple[int, float]]:
-        """(rowid, bm25) best first; bm25 is negative, lower is better."""
+    def keyword_search(self, match: str, filters: Filters, limit: int) -> tuple[list[tuple[int, float]], int]:
+        """(rowid, bm25) best first, and the size of the whole match set, from one FTS5 pass
+        (the window count is taken before LIMIT); bm25 is negative, lower is better."""
         where, params = filters.where()
-        query = (
-            f"SELECT c.rowid, bm25(chunks_fts, {BM25_WEIGHTS[0]}, {BM25_WEIGHTS[1]}) AS rank"
-            f" FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid {HIT_JOINS}"
-            f" WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?"
+        query = (  # bm25() may not sit beside a window function, hence the materialised match set
+            f"WITH matched AS MATERIALIZED (SELECT rowid, bm25(chunks_fts, {BM25_WEIGHTS[0]}, {BM25_WEIGHTS[1]})"
+            f" AS rank FROM chunks_fts WHERE chunks_fts MATCH ?)"
+            f" SELECT c.rowid, m.rank, count(*) OVER () AS total FROM matched m JOIN chunks c ON c.rowid = m.rowid"
+            f" {HIT_JOINS} WHERE {where} ORDER BY m.rank LIMIT ?"
         )
-        rows = self.connection().execute(query, [match, *params, limit])
-        return [(r[0], r[1]) for r in rows]
-
-    def keyword_count(self, match: str, filters: Filters) -> int:
-        where, params = filters.where()
-        query = (
-            f"SELECT count(*) FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid {HIT_JOINS}"
-            f" WHERE chunks_fts MATCH ? AND {where}"
-        )
-        return self.connection().execute(query, [match, *params]).fetchone()[0]
+        rows = self.connection().execute(query, [match, *params, limit]).fetchall()
+        return [(r[0], r[1]) for r in rows], (rows[0][2] if rows else 0)
 
     def hit_rows(self, rowids: list[int]) -> dict[int, sqlite3.Row]:
         if not rowids:
