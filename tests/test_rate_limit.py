@@ -11,6 +11,8 @@ from kb.knowledge_base import KnowledgeBase
 from web import create_app
 from web.ratelimit import EXTENSION, RateLimiter, retry_after
 
+from .test_api_openapi import check
+
 pytest_plugins = ["tests.two_issues"]
 
 SEARCH = {"q": "钙钛矿", "mode": "keyword", "k": 1}
@@ -109,6 +111,9 @@ def test_searches_under_the_limit_are_answered_and_the_next_is_a_429_with_retry_
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.headers["Retry-After"] == "20"
     assert refused.headers["Access-Control-Allow-Origin"] == "*"  # a browser client can read why
+    document = client.get("/api/openapi.json").get_json()
+    check(document, "/api/search", refused)  # the 429 is documented, with its Retry-After header
+    assert "Retry-After" in document["paths"]["/api/search"]["get"]["responses"]["429"]["headers"]
 
 
 def test_another_client_address_has_its_own_budget(limited):

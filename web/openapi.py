@@ -138,6 +138,9 @@ def paths(settings: Settings) -> dict:
             "operationId": "search",
             "parameters": search_parameters(settings),
             "responses": {"200": response("the result contract plus facets", "SearchResponse"), "400": bad,
+                          "429": response("over the per-client rate limit (when one is configured)", "Error")
+                          | {"headers": {"Retry-After": {"description": "whole seconds until a search is allowed",
+                                                         "schema": {"type": "integer", "minimum": 1}}}},
                           "503": response("no issues are indexed yet", "Error")},
         }},
         "/api/issues": {"get": {
