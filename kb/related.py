@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 SHINGLE = 5
 HASHES = 128
-BANDS = 32  # LSH: articles agreeing on a whole band of HASHES // BANDS hashes are compared
+STORY_BLOCK = 128  # signatures compared against all earlier ones at a time
 MIN_CHARS = 80  # shorter bodies (a title and a table) get no signature
 DUPLICATE_SHARE = 0.7
 _PRIME = np.uint64(4_294_967_311)  # > 2**32; a * x + b stays below 2**64 for a, b < 2**31
@@ -70,24 +70,25 @@ def _signatures(store: Store, article_ids: list[str]) -> dict[str, np.ndarray]:
 
 
 def story_of(store: Store, article_ids: list[str]) -> dict[str, str]:
-    """article id -> the first article (in the given order) telling the same story."""
-    signatures = _signatures(store, list(dict.fromkeys(article_ids)))
-    width = HASHES // BANDS
-    buckets: dict[tuple[int, bytes], list[str]] = {}
-    story: dict[str, str] = {}
-    for article in dict.fromkeys(article_ids):
-        sig = signatures.get(article)
-        story[article] = article
-        if sig is None:
-            continue
-        keys = [(band, sig[band * width : (band + 1) * width].tobytes()) for band in range(BANDS)]
-        candidates = dict.fromkeys(other for key in keys for other in buckets.get(key, []))
-        for other in candidates:
-            if np.mean(signatures[other] == sig) >= DUPLICATE_SHARE:
-                story[article] = story[other]
-                break
-        for key in keys:
-            buckets.setdefault(key, []).append(article)
+    """article id -> the first article (in the given order) telling the same story.
+
+    Every pair of signatures is compared, in blocks of rows so memory stays small: a few numpy
+    operations per block instead of one per candidate pair (a story reprinted in 100 issues made
+    per-pair comparison most of a query's time)."""
+    order = list(dict.fromkeys(article_ids))
+    signatures = _signatures(store, order)
+    story = {article: article for article in order}
+    signed = [article for article in order if article in signatures]
+    if len(signed) < 2:
+        return story
+    matrix = np.vstack([signatures[article] for article in signed])
+    for start in range(0, len(signed), STORY_BLOCK):
+        stop = min(start + STORY_BLOCK, len(signed))
+        agree = (matrix[start:stop, None, :] == matrix[None, :stop, :]).mean(axis=2) >= DUPLICATE_SHARE
+        for row, i in enumerate(range(start, stop)):
+            earlier = np.flatnonzero(agree[row, :i])
+            if len(earlier):
+                story[signed[i]] = story[signed[earlier[0]]]
     return story
 
 
