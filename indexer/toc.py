@@ -48,9 +48,9 @@ def parse_toc(lines: list[str], start: int) -> TocResult:
         if not line:
             index += 1
             continue
+        if entries and _starts_title(line, entries[0].title):
+            break  # the body begins with the first article's title (which may start "3.86GW…")
         numbered = NUMBERED.match(line)
-        if entries and not numbered and _starts_title(line, entries[0].title):
-            break  # the body begins with the first article's title
         if numbered:
             title, page = _split_page(numbered["rest"])
             entries.append(TocEntry(int(numbered["num"]), title, section, page))

@@ -140,3 +140,13 @@ def test_text_without_issue_header_is_rejected():
 def test_text_without_contents_is_rejected():
     with pytest.raises(ParseError, match="no table of contents"):
         parse_issue("光伏信息精选\n\n(2025. 06. 23-2025. 06. 29)\n\n正文。", "no-toc.txt")
+
+
+def test_a_first_title_starting_with_a_number_ends_the_contents_in_the_body():
+    """"3.864GW，…" in the body looks like contents entry 3; it is the first article's title."""
+    text = REAL_ISSUE.read_text(encoding="utf-8")
+    original = parse_issue(text, REAL_ISSUE.name)
+    first = original.articles[0].title
+    renamed = parse_issue(text.replace(first, "3.864GW，" + first), REAL_ISSUE.name)
+    assert [a.title for a in renamed.articles] == ["3.864GW，" + first] + [a.title for a in original.articles[1:]]
+    assert [len(a.paragraphs) for a in renamed.articles] == [len(a.paragraphs) for a in original.articles]
