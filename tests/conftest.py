@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -46,3 +49,16 @@ def corpus_kb(tmp_path_factory, embedder) -> KnowledgeBase:
     report = ingest(kb, [CORPUS], progress=False)
     assert report.ok, report.failed
     return kb
+
+
+def copy_of(kb: KnowledgeBase, data_dir: Path, without: Iterable[str] = ()) -> KnowledgeBase:
+    """A knowledge base over a copy of `kb`'s database in `data_dir`, sharing its model, with the
+    issues in `without` deleted: their embeddings stay cached, so ingesting them again needs no model."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(data_dir / "kb.sqlite3") as copy:
+        kb.store.connection().backup(copy)
+    copy.close()
+    copied = KnowledgeBase(replace(kb.settings, data_dir=data_dir), embedder=kb.embedder)
+    copied.store.delete_issues(list(without))
+    return copied
+

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,11 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer.pipeline import ingest
-from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
 from web import create_app
 
-from .conftest import CORPUS
+from .conftest import copy_of
 
 pytest_plugins = ["tests.two_issues"]
 
@@ -218,19 +216,13 @@ def test_an_oversized_query_string_is_a_413(client):
 
 def test_a_running_app_sees_a_new_ingest_without_restart(tmp_path, corpus_kb):
     """Another process (here another KnowledgeBase) ingests an issue; the app's next search finds it."""
-    data = tmp_path / "live"
-    data.mkdir()
-    with sqlite3.connect(data / "kb.sqlite3") as copy:
-        corpus_kb.store.connection().backup(copy)
-    copy.close()
-    settings = Settings(data_dir=data, corpus_dir=CORPUS)
-    app_kb = KnowledgeBase(settings, embedder=corpus_kb.embedder)
+    app_kb = copy_of(corpus_kb, tmp_path / "live")
     client = create_app(kb=app_kb).test_client()
     query = {"q": "湖州市可开放容量", "mode": "semantic", "k": 50}
     before = client.get("/api/search", query_string=query).get_json()
     assert {hit["issue"]["id"] for hit in before["results"]} == {"2025-06-23"}
 
-    writer = KnowledgeBase(settings, embedder=corpus_kb.embedder)
+    writer = KnowledgeBase(app_kb.settings, embedder=corpus_kb.embedder)
     assert ingest(writer, [SECOND_ISSUE], progress=False).ok
 
     after = client.get("/api/search", query_string=query).get_json()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from .conftest import copy_of
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENS = Path("/tmp/screens")
@@ -48,10 +49,7 @@ def wait_until_healthy(process: subprocess.Popen, url: str) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, two_issues_kb):
-    data = tmp_path_factory.mktemp("served")
-    with sqlite3.connect(data / "kb.sqlite3") as copy:
-        two_issues_kb.store.connection().backup(copy)
-    copy.close()
+    data = copy_of(two_issues_kb, tmp_path_factory.mktemp("served")).settings.data_dir
     port = free_port()
     command = [sys.executable, "-c", "from kb.cli import main; main()", "serve", "--host", "127.0.0.1",
                "--port", str(port), "--threads", "2", "--data-dir", str(data)]

@@ -4,28 +4,23 @@ files) can disagree with the chunks, and `--repair` rebuilds them from SQLite.""
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from kb.check import check, repair
+from kb.check import repair
 from kb.cli import main
-from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
 from kb.search import SearchRequest, search
+
+from .conftest import copy_of
 
 
 @pytest.fixture
 def copy_kb(corpus_kb, tmp_path) -> KnowledgeBase:
-    data = tmp_path / "data"
-    data.mkdir()
-    with sqlite3.connect(data / "kb.sqlite3") as copy:
-        corpus_kb.store.connection().backup(copy)
-    copy.close()
-    kb = KnowledgeBase(Settings(data_dir=data), embedder=corpus_kb.embedder)
+    kb = copy_of(corpus_kb, tmp_path / "data")
     kb.rebuild_vectors()
     return kb
 

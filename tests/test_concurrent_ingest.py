@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,10 +15,10 @@ import urllib.request
 from pathlib import Path
 
 from indexer.pipeline import ingest
-from kb.config import Settings
-from kb.knowledge_base import KnowledgeBase
 from web import create_app
 from web.server import make_server
+
+from .conftest import copy_of
 
 pytest_plugins = ["tests.two_issues"]
 
@@ -36,13 +35,8 @@ def get(port: int, **params) -> tuple[int, dict]:
 
 
 def test_searches_during_repeated_ingests_each_see_one_whole_version(two_issues_kb, tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
-    with sqlite3.connect(data / "kb.sqlite3") as copy:
-        two_issues_kb.store.connection().backup(copy)
-    copy.close()
-    kb = KnowledgeBase(Settings(data_dir=data), embedder=two_issues_kb.embedder)
-    kb.store.delete_issues(["2025-06-30"])
+    kb = copy_of(two_issues_kb, tmp_path / "data", without=["2025-06-30"])
+    data = kb.settings.data_dir
     issue = tmp_path / SECOND_ISSUE.name
     original = SECOND_ISSUE.read_text(encoding="utf-8")
     shutil.copy(SECOND_ISSUE, issue)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,8 @@ from kb.crash import CRASH_POINTS, ENV_VAR
 from kb.knowledge_base import KnowledgeBase
 from kb.search import SearchRequest, search
 
+from .conftest import copy_of
+
 pytest_plugins = ["tests.two_issues"]
 
 KB_COMMAND = Path(sys.executable).with_name("kb")
@@ -33,12 +34,8 @@ COMMITTED_POINTS = {"committed", "vectors_tmp_written", "vectors_renamed"}
 def base_dir(tmp_path_factory, two_issues_kb) -> Path:
     """An index of the shipped issue only, whose embedding cache still holds the second issue's
     vectors (so an ingest of it in a subprocess needs no model), with its vector index saved."""
-    data = tmp_path_factory.mktemp("crash_base")
-    with sqlite3.connect(data / "kb.sqlite3") as copy:
-        two_issues_kb.store.connection().backup(copy)
-    copy.close()
-    kb = KnowledgeBase(Settings(data_dir=data), embedder=two_issues_kb.embedder)
-    kb.store.delete_issues([SECOND_ID])
+    kb = copy_of(two_issues_kb, tmp_path_factory.mktemp("crash_base"), without=[SECOND_ID])
+    data = kb.settings.data_dir
     kb.rebuild_vectors()
     kb.close()
     return data

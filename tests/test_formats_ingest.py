@@ -5,15 +5,14 @@ beside a Chinese character) and HTML and DOCX reuse every cached embedding."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from indexer.pipeline import ingest
-from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
 
+from .conftest import copy_of
 from .format_writers import squeezed, write_docx, write_html, write_pdf
 
 pytest_plugins = ["tests.two_issues"]
@@ -44,13 +43,7 @@ def stored(kb: KnowledgeBase, squeeze: bool = False) -> dict[str, list[tuple]]:
 def test_each_format_stores_what_the_text_export_stores(writer, two_issues_kb, tmp_path):
     suffix = writer.__name__.removeprefix("write_")
     source = writer(SECOND_ISSUE.read_text(encoding="utf-8"), tmp_path / f"issue.{suffix}")
-    data = tmp_path / "data"
-    data.mkdir()
-    with sqlite3.connect(data / "kb.sqlite3") as copy:
-        two_issues_kb.store.connection().backup(copy)
-    copy.close()
-    kb = KnowledgeBase(Settings(data_dir=data), embedder=two_issues_kb.embedder)
-    kb.store.delete_issues([ISSUE])  # its embeddings stay cached
+    kb = copy_of(two_issues_kb, tmp_path / "data", without=[ISSUE])
 
     report = ingest(kb, [source], progress=False)
 

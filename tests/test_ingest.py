@@ -7,7 +7,6 @@ from pathlib import Path
 
 from indexer.pipeline import ingest
 from kb.search import SearchRequest, search
-from kb.store import Filters
 
 from .conftest import REAL_ISSUE
 

@@ -8,7 +8,6 @@ import codecs
 import os
 import random
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from kb.cli import main
 from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
 
-from .conftest import REAL_ISSUE
+from .conftest import REAL_ISSUE, copy_of
 from .format_writers import write_docx, write_pdf
 
 HANDMADE = Path(__file__).parent / "data" / "handmade-2025-06-30.txt"
@@ -118,11 +117,7 @@ def test_each_bad_file_raises_one_error_naming_the_file_and_the_reason(tmp_path)
 def index_without_the_real_issue(corpus_kb, data_dir: Path) -> None:
     """A copy of the corpus index with its issue deleted: the issue's embeddings stay cached, so
     ingesting it again needs no model."""
-    data_dir.mkdir()
-    with sqlite3.connect(data_dir / "kb.sqlite3") as copy:
-        corpus_kb.store.connection().backup(copy)
-    copy.close()
-    KnowledgeBase(Settings(data_dir=data_dir)).store.delete_issues(["2025-06-23"])
+    copy_of(corpus_kb, data_dir, without=["2025-06-23"]).close()
 
 
 def test_a_batch_with_bad_files_ingests_the_good_one_and_the_command_fails(corpus_kb, tmp_path):

@@ -4,16 +4,14 @@ report, policy table, capacity table, a perovskite article and a reprint of the 
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from indexer.pipeline import ingest
-from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
 
-from .conftest import CORPUS
+from .conftest import CORPUS, copy_of
 
 SECOND_ISSUE = Path(__file__).parent / "data" / "handmade-2025-06-30.txt"
 
@@ -21,11 +19,7 @@ SECOND_ISSUE = Path(__file__).parent / "data" / "handmade-2025-06-30.txt"
 @pytest.fixture(scope="session")
 def two_issues_kb(tmp_path_factory, corpus_kb) -> KnowledgeBase:
     """Read-only. Starts from a copy of `corpus_kb`'s database, so only the second issue is embedded."""
-    data = tmp_path_factory.mktemp("two_issues")
-    with sqlite3.connect(data / "kb.sqlite3") as copy:
-        corpus_kb.store.connection().backup(copy)
-    copy.close()
-    kb = KnowledgeBase(Settings(data_dir=data, corpus_dir=CORPUS), embedder=corpus_kb.embedder)
+    kb = copy_of(corpus_kb, tmp_path_factory.mktemp("two_issues"))
     report = ingest(kb, [CORPUS, SECOND_ISSUE], progress=False)
     assert report.ok and len(report.added) == 1, report.summary()
     return kb
