@@ -46,6 +46,12 @@ class CheckReport:
     def add(self, code: str, message: str, count: int = 1, repairable: bool = True) -> None:
         self.problems.append(Problem(code, message, count, repairable))
 
+    def add_ids(self, code: str, what: str, ids) -> None:
+        """One problem naming a few of `ids`, when there are any."""
+        ids = list(ids)
+        if ids:
+            self.add(code, f"{what}: {_sample(ids)}", len(ids))
+
     def to_dict(self) -> dict:
         return {"ok": self.ok, "counts": self.counts, "problems": [asdict(p) for p in self.problems],
                 "repaired": self.repaired}
@@ -66,21 +72,12 @@ def check(kb: KnowledgeBase) -> CheckReport:
         chunk_ids = np.array([r[0] for r in conn.execute("SELECT rowid FROM chunks ORDER BY rowid")], dtype=np.int64)
         fts_ids = np.array([r[0] for r in conn.execute("SELECT rowid FROM chunks_fts ORDER BY rowid")], dtype=np.int64)
         report.counts = {"chunks": len(chunk_ids), "fts_rows": len(fts_ids)}
-        missing_fts = np.setdiff1d(chunk_ids, fts_ids)
-        orphan_fts = np.setdiff1d(fts_ids, chunk_ids)
-        if len(missing_fts):
-            report.add("fts_missing", f"chunks without a full-text row: {_sample(missing_fts)}", len(missing_fts))
-        if len(orphan_fts):
-            report.add("fts_orphans", f"full-text rows of no chunk: {_sample(orphan_fts)}", len(orphan_fts))
-        unembedded = _unembedded_chunks(kb)
-        if unembedded:
-            report.add("embeddings_missing", f"chunks without a {kb.model_name} embedding: {_sample(unembedded)}",
-                       len(unembedded))
+        report.add_ids("fts_missing", "chunks without a full-text row", np.setdiff1d(chunk_ids, fts_ids))
+        report.add_ids("fts_orphans", "full-text rows of no chunk", np.setdiff1d(fts_ids, chunk_ids))
+        report.add_ids("embeddings_missing", f"chunks without a {kb.model_name} embedding", _unembedded_chunks(kb))
         _check_vectors(kb, chunk_ids, kb.store.generation, report)
-    leftovers = leftover_temporaries(kb.settings.vectors_path)
-    if leftovers:
-        report.add("temporary_files", f"temporary files of killed writers: {_sample(p.name for p in leftovers)}",
-                   len(leftovers))
+    report.add_ids("temporary_files", "temporary files of killed writers",
+                   (p.name for p in leftover_temporaries(kb.settings.vectors_path)))
     return report
 
 
@@ -118,15 +115,9 @@ def _check_vectors(kb: KnowledgeBase, chunk_ids: np.ndarray, generation: int, re
     if saved.generation != generation:
         report.add("vectors_stale", f"the vector index reflects generation {saved.generation}, the store {generation}")
     unique, counts = np.unique(ids, return_counts=True)
-    duplicated = unique[counts > 1]
-    missing = np.setdiff1d(chunk_ids, unique)
-    orphans = np.setdiff1d(unique, chunk_ids)
-    if len(duplicated):
-        report.add("vectors_duplicated", f"chunks with more than one vector: {_sample(duplicated)}", len(duplicated))
-    if len(missing):
-        report.add("vectors_missing", f"chunks without a vector: {_sample(missing)}", len(missing))
-    if len(orphans):
-        report.add("vectors_orphans", f"vectors of no chunk: {_sample(orphans)}", len(orphans))
+    report.add_ids("vectors_duplicated", "chunks with more than one vector", unique[counts > 1])
+    report.add_ids("vectors_missing", "chunks without a vector", np.setdiff1d(chunk_ids, unique))
+    report.add_ids("vectors_orphans", "vectors of no chunk", np.setdiff1d(unique, chunk_ids))
 
 
 def repair(kb: KnowledgeBase) -> CheckReport:
