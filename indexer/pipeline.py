@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from kb.check import embed_missing
 from kb.crash import crash_point
 from kb.knowledge_base import KnowledgeBase
 from kb.vectors import text_sha
@@ -86,6 +87,7 @@ def ingest(kb: KnowledgeBase, paths: Iterable[Path], prune: bool = False, progre
         gone = [issue_id for path, (issue_id, _) in indexed.items() if path not in seen and not Path(path).exists()]
         kb.store.delete_issues(gone)
         report.pruned = gone
+    report.embedded += embed_missing(kb)  # chunks of unchanged files, after the model or backend changed
     kb.refresh_vectors()
     report.seconds = time.perf_counter() - started
     return report

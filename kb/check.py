@@ -135,10 +135,10 @@ def repair(kb: KnowledgeBase) -> CheckReport:
         orphans = conn.execute("DELETE FROM chunks_fts WHERE rowid NOT IN (SELECT rowid FROM chunks)").rowcount
         if fts_added or orphans:
             repaired.append(f"full-text rows: {len(fts_added)} added, {orphans} removed")
-    embedded = _embed_missing(kb)
+    embedded = embed_missing(kb)
     if embedded:
         repaired.append(f"embeddings: {embedded} computed")
-    if fts_added or orphans or embedded:
+    if fts_added or orphans:
         with conn:
             kb.store.bump_generation(conn)
     leftovers = leftover_temporaries(kb.settings.vectors_path)
@@ -150,8 +150,10 @@ def repair(kb: KnowledgeBase) -> CheckReport:
     return report
 
 
-def _embed_missing(kb: KnowledgeBase) -> int:
-    """Embed the chunks that have no stored vector, exactly as the indexer would have."""
+def embed_missing(kb: KnowledgeBase) -> int:
+    """Embed the chunks that have no stored vector under kb.model_name, exactly as the indexer would
+    have, in one transaction with a new generation; how many. Ingest calls it too, so a changed
+    model or embedding backend fills in the chunks of files it skips as unchanged."""
     unembedded = set(_unembedded_chunks(kb))
     if not unembedded:
         return 0
@@ -167,4 +169,5 @@ def _embed_missing(kb: KnowledgeBase) -> int:
             conn.execute("INSERT OR REPLACE INTO embeddings (model, sha, vector) VALUES (?, ?, ?)",
                          (kb.model_name, sha, np.asarray(vector, dtype=np.float32).tobytes()))
             conn.execute("UPDATE chunks SET embed_sha = ? WHERE rowid = ?", (sha, row[0]))
+        kb.store.bump_generation(conn)
     return len(rows)

@@ -15,7 +15,7 @@ import numpy as np
 from .columns import ChunkColumns
 from .config import Settings
 from .store import Store
-from .vectors import Embedder, VectorIndex
+from .vectors import Embedder, VectorIndex, vector_key
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,18 @@ class KnowledgeBase:
         """The model, loaded on first use (keyword-only work never pays for it)."""
         with self._lock:
             if self._embedder is None:
-                self._embedder = Embedder(self.settings.model, cache_size=self.settings.query_cache_size)
+                self._embedder = Embedder(
+                    self.settings.model, cache_size=self.settings.query_cache_size, backend=self.settings.embed_backend
+                )
             return self._embedder
 
     @property
     def model_name(self) -> str:
-        return self.settings.model
+        """What stored vectors and the FAISS index are keyed by: the model and, unless plain torch, the
+        backend (an embedder passed in names its own), so vectors of two backends never mix."""
+        if self._embedder is not None:
+            return self._embedder.key
+        return vector_key(self.settings.model, self.settings.embed_backend)
 
     def snapshot(self):
         """One consistent view for a request: inside it every read on this thread, and `vectors`,

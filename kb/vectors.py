@@ -19,7 +19,7 @@ from threading import Lock
 import faiss
 import numpy as np
 
-from .config import DEFAULT_MODEL
+from .config import DEFAULT_EMBED_BACKEND, DEFAULT_MODEL
 from .crash import crash_point
 
 
@@ -51,10 +51,24 @@ def text_sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class Embedder:
-    """Loads the model once; embeds documents in length-sorted batches and caches query vectors."""
+EMBED_BACKENDS = ("torch", "onnx", "onnx-int8")  # measured in scripts/bench_embed.py
 
-    def __init__(self, model: str = DEFAULT_MODEL, cache_size: int = 1024, threads: int | None = None):
+
+def vector_key(model: str, backend: str) -> str:
+    """The name stored vectors and the FAISS index are filed under. Each backend's vectors differ a
+    little, so they must never mix: plain torch keeps the bare model name, the others add theirs."""
+    return model if backend == "torch" else f"{model}+{backend}"
+
+
+class Embedder:
+    """Loads the model once; embeds documents in length-sorted batches and caches query vectors.
+
+    `backend` runs the same model in torch fp32, or in onnxruntime (fp32 or int8, built at first
+    use into `onnx_cache_dir`, see kb/onnx_model.py).
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, cache_size: int = 1024, threads: int | None = None,
+                 backend: str = DEFAULT_EMBED_BACKEND, onnx_cache_dir: Path | None = None):
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -63,8 +77,13 @@ class Embedder:
         except ImportError:
             from sentence_transformers import models
 
-        torch.set_num_threads(threads or os.cpu_count() or 1)
+        if backend not in EMBED_BACKENDS:
+            raise ModelError(f"unknown embedding backend {backend!r}: choose one of {', '.join(EMBED_BACKENDS)}")
+        threads = threads or os.cpu_count() or 1
+        torch.set_num_threads(threads)
         self.name = model
+        self.backend = backend
+        self.key = vector_key(model, backend)
         try:
             if model == DEFAULT_MODEL:
                 transformer = models.Transformer(str(embedded_model_path()), max_seq_length=512)
@@ -74,6 +93,16 @@ class Embedder:
                 self.model = SentenceTransformer(model, device="cpu")
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load embedding model {model!r}: {exc}") from exc
+        self._onnx = None
+        if backend != "torch":
+            from .onnx_model import OnnxBuildError, OnnxEncoder
+
+            try:
+                self._onnx = OnnxEncoder.load(self.model, backend == "onnx-int8", onnx_cache_dir, threads)
+            except OnnxBuildError as exc:
+                raise ModelError(
+                    f"embedding backend {backend!r} for {model!r}: {exc} (KB_EMBED_BACKEND=torch avoids ONNX)"
+                ) from exc
         self.dim = _dimension(self.model)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
@@ -84,10 +113,14 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        vectors = self.model.encode(
-            [texts[i] for i in order], batch_size=batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        ).astype(np.float32)
+        ordered = [texts[i] for i in order]
+        if self._onnx is not None:
+            vectors = self._onnx.encode(ordered, batch_size)
+        else:
+            vectors = self.model.encode(
+                ordered, batch_size=batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            ).astype(np.float32)
         result = np.empty_like(vectors)
         result[order] = vectors
         return result

@@ -36,6 +36,18 @@ def test_reingesting_an_unchanged_corpus_skips_every_file(make_kb, tmp_path):
     assert kb.store.generation == generation
 
 
+def test_reingest_after_a_backend_change_embeds_unchanged_files_under_the_new_key(make_kb, tmp_path):
+    folder = corpus_copy(tmp_path)
+    kb = make_kb()
+    first = ingest(kb, [folder], progress=False)
+    with kb.store.connection() as conn:  # as if another model or backend had built the index
+        conn.execute("UPDATE embeddings SET model = 'm3e-small+another-backend'")
+    again = ingest(kb, [folder], progress=False)
+    assert len(again.unchanged) == 2 and again.embedded == first.chunks
+    assert kb.vectors.size == first.chunks and kb.vectors.model == kb.model_name
+    assert search(kb, SearchRequest("绿电码头", mode="semantic"))["results"][0]["article"]["title"].startswith("浙江首个")
+
+
 def test_a_changed_file_replaces_its_issue_and_reuses_cached_embeddings(make_kb, tmp_path):
     folder = corpus_copy(tmp_path)
     kb = make_kb()
