@@ -140,8 +140,20 @@ def confident_keyword_hits(ranked: list[tuple[int, float]], floor: float) -> lis
     return [(rowid, score) for rowid, score in ranked if -score >= floor * best]
 
 
+def weighted_terms(kb: KnowledgeBase, terms: list[str]) -> list[str]:
+    """The terms that can move a BM25 score. FTS5's bm25 takes a term's IDF as
+    log((N - n + 0.5) / (n + 0.5)), floored at 1e-6: a term in half the chunks or more (光伏 in
+    a photovoltaic digest) adds nothing to any score, yet makes FTS5 score every chunk holding
+    it. Such terms are left out of MATCH unless every term is one of them."""
+    if len(terms) < 2:
+        return terms
+    chunks, frequencies = kb.store.document_frequencies(terms)
+    weighted = [term for term in terms if frequencies[term] * 2 < chunks]
+    return weighted or terms
+
+
 def _keyword(kb: KnowledgeBase, terms: list[str], filters: Filters, limit: int) -> tuple[list, int]:
-    match = match_expression(terms)
+    match = match_expression(weighted_terms(kb, terms))
     if match is None:
         return [], 0
     return kb.store.keyword_search(match, filters, limit)
