@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.search import QueryError, SearchRequest, fuse_rrf, search
+from kb.search import QueryError, SearchRequest, fuse_rrf, search, weighted_terms
 from kb.store import Filters
 
 
@@ -116,3 +116,13 @@ def test_fts_syntax_in_queries_is_searched_as_text(corpus_kb, query):
 def test_rrf_rewards_items_ranked_well_in_both_lists():
     fused = fuse_rrf([[(1, -5.0), (2, -4.0)], [(2, 0.9), (3, 0.8)]], k=30)
     assert fused[0][0] == 2
+
+
+def test_terms_in_half_the_chunks_or_more_are_left_out_of_keyword_matching(corpus_kb):
+    chunks, frequencies = corpus_kb.store.document_frequencies(["光伏", "绿电码头"])
+    assert frequencies["光伏"] * 2 >= chunks > frequencies["绿电码头"] * 2  # 光伏 has zero BM25 IDF here
+    assert weighted_terms(corpus_kb, ["光伏", "绿电码头"]) == ["绿电码头"]
+    assert weighted_terms(corpus_kb, ["光伏"]) == ["光伏"]  # all ubiquitous: kept, nothing else ranks
+    both = run(corpus_kb, "光伏 绿电码头", mode="keyword", expand=False)
+    alone = run(corpus_kb, "绿电码头", mode="keyword", expand=False)
+    assert [hit["id"] for hit in both["results"]] == [hit["id"] for hit in alone["results"]]
