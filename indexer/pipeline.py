@@ -1,8 +1,9 @@
-"""ingest(paths): read -> parse -> chunk -> embed -> write, incrementally and one issue at a time.
+"""ingest(paths): read -> parse -> chunk -> embed -> write, incrementally.
 
 An unchanged file (same content hash) is skipped; a changed file replaces its issue in one
-transaction; a file that fails is reported and the rest of the batch goes on. The vector index
-is brought up to date once at the end.
+transaction; a file that fails is reported and the rest of the batch goes on. The new texts of
+several parsed issues are embedded together (EMBED_POOL), then each issue is written in its own
+transaction. The vector index is brought up to date once at the end.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tqdm import tqdm
 from kb.check import embed_missing
 from kb.crash import crash_point
 from kb.knowledge_base import KnowledgeBase
+from kb.models import Chunk, Issue
 from kb.vectors import text_sha
 
 from .chunk import chunk_issue
@@ -70,19 +72,46 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], dict[str, str]]:
     return files, missing
 
 
+EMBED_POOL = 512  # texts embedded in one call across issues (see _write_pending)
+
+
+@dataclass
+class PreparedIssue:
+    """A parsed and chunked issue waiting for the vectors of its new texts."""
+
+    path: Path
+    key: str
+    sha256: str
+    issue: Issue
+    chunks: list[Chunk]
+    shas: list[str]
+    missing: dict[str, str]  # text sha -> text to embed
+    replaces: bool
+
+
 def ingest(kb: KnowledgeBase, paths: Iterable[Path], prune: bool = False, progress: bool = True) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     files, report.failed = discover(paths)
     indexed = kb.store.indexed_files()
     seen: set[str] = set()
+    pending: list[PreparedIssue] = []
     for path in tqdm(files, desc="ingest", unit="file", disable=not progress):
         key = str(path.resolve())
         seen.add(key)
         try:
-            _ingest_file(kb, path, key, indexed, report)
+            prepared = _prepare(kb, path, key, indexed, pending)
         except (ReadError, ParseError, IngestError) as exc:
             report.failed[str(path)] = str(exc)
+            continue
+        if prepared is None:
+            report.unchanged.append(str(path))
+            continue
+        pending.append(prepared)
+        if sum(len(item.missing) for item in pending) >= EMBED_POOL:
+            _write_pending(kb, pending, report)
+            pending = []
+    _write_pending(kb, pending, report)
     if prune:
         gone = [issue_id for path, (issue_id, _) in indexed.items() if path not in seen and not Path(path).exists()]
         kb.store.delete_issues(gone)
@@ -93,15 +122,15 @@ def ingest(kb: KnowledgeBase, paths: Iterable[Path], prune: bool = False, progre
     return report
 
 
-def _ingest_file(kb: KnowledgeBase, path: Path, key: str, indexed: dict, report: IngestReport) -> None:
+def _prepare(kb: KnowledgeBase, path: Path, key: str, indexed: dict, pending: list[PreparedIssue]) -> PreparedIssue | None:
+    """Read, parse and chunk one file; None when it is unchanged since it was indexed."""
     if not _storable(key):
         shown = os.fsencode(path).decode("utf-8", "backslashreplace")
         raise IngestError(f"{shown}: the file name is not valid UTF-8; rename the file")
     data, text = read_document(path, kb.settings.max_file_bytes)
     sha256 = hashlib.sha256(data).hexdigest()
     if key in indexed and indexed[key][1] == sha256:
-        report.unchanged.append(str(path))
-        return
+        return None
     issue = parse_issue(text, path.name)
     if not issue.articles:
         raise ParseError(f"{path}: no article of the table of contents was found in the body")
@@ -109,20 +138,32 @@ def _ingest_file(kb: KnowledgeBase, path: Path, key: str, indexed: dict, report:
     holder = kb.store.issue_path(issue.id)
     if holder is not None and holder != key and Path(holder).exists():
         raise IngestError(f"{path}: issue {issue.id} is already indexed from {holder}")
+    twin = next((item for item in pending if item.issue.id == issue.id), None)
+    if twin is not None:
+        raise IngestError(f"{path}: issue {issue.id} is already being indexed from {twin.path}")
     chunks = chunk_issue(issue)
     shas = [text_sha(chunk.embed_text) for chunk in chunks]
     cached = kb.store.cached_vectors(kb.model_name, shas)
     missing = {sha: chunk.embed_text for sha, chunk in zip(shas, chunks) if sha not in cached}
-    new_vectors = {}
-    if missing:
-        vectors = kb.embedder.embed(list(missing.values()), batch_size=kb.settings.embed_batch_size)
-        new_vectors = dict(zip(missing.keys(), vectors))
-    kb.store.replace_issue(issue, key, sha256, chunks, shas, kb.model_name, new_vectors, structured_issue(issue))
-    crash_point("committed")
-    (report.replaced if key in indexed or holder is not None else report.added).append(str(path))
-    report.articles += len(issue.articles)
-    report.chunks += len(chunks)
-    report.embedded += len(new_vectors)
+    return PreparedIssue(path, key, sha256, issue, chunks, shas, missing, key in indexed or holder is not None)
+
+
+def _write_pending(kb: KnowledgeBase, pending: list[PreparedIssue], report: IngestReport) -> None:
+    """Embed the new texts of several issues in one call, then write each issue in its own
+    transaction. Sorting by length across issues pads less, and leaves fewer part-filled batches,
+    than embedding issue by issue: 31 against 22 chunks/s on 2 cores (scripts/bench_ingest.py)."""
+    texts = {sha: text for item in pending for sha, text in item.missing.items()}
+    vectors = kb.embedder.embed(list(texts.values()), batch_size=kb.settings.embed_batch_size) if texts else []
+    by_sha = dict(zip(texts, vectors))
+    for item in pending:
+        new_vectors = {sha: by_sha[sha] for sha in item.missing}
+        kb.store.replace_issue(item.issue, item.key, item.sha256, item.chunks, item.shas, kb.model_name,
+                               new_vectors, structured_issue(item.issue))
+        crash_point("committed")
+        (report.replaced if item.replaces else report.added).append(str(item.path))
+        report.articles += len(item.issue.articles)
+        report.chunks += len(item.chunks)
+    report.embedded += len(texts)
 
 
 def _storable(path: str) -> bool:

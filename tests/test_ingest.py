@@ -86,3 +86,15 @@ def test_a_bad_file_is_reported_and_the_rest_of_the_batch_is_ingested(make_kb, t
     assert set(report.failed) == {str(folder / "notes.txt"), str(tmp_path / "missing.txt")}
     assert "no issue date range" in report.failed[str(folder / "notes.txt")]
     assert not report.ok
+
+
+def test_two_files_of_one_issue_in_one_batch_index_the_first_and_name_the_second(make_kb, tmp_path):
+    folder = corpus_copy(tmp_path)
+    twin = folder / "zz-copy-of-the-real-issue.txt"  # sorted after the original: discovered second
+    twin.write_text(REAL_ISSUE.read_text(encoding="utf-8").replace("绿电码头", "绿色码头"), encoding="utf-8")
+    kb = make_kb()
+    report = ingest(kb, [folder], progress=False)
+    assert len(report.added) == 2 and list(report.failed) == [str(twin)]
+    assert "already being indexed from" in report.failed[str(twin)]
+    texts = chunk_texts(kb)
+    assert any("绿电码头" in text for text in texts) and not any("绿色码头" in text for text in texts)
