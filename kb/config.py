@@ -46,6 +46,7 @@ class Settings:
     keyword_floor: float = 0.1  # hybrid: keyword hits below this share of the best BM25 are not fused
     expand_english: bool = True
     query_cache_size: int = 1024
+    result_cache_size: int = 1024  # search answers kept per store generation; 0 = off (benchmarks of cold queries)
     # vector index: exact below ann_threshold vectors, IVF above (scripts/bench_search.py measures recall)
     ann_threshold: int = 20_000
     ivf_nprobe: int = 64  # recall@10 0.991 at 100k chunks in ~1 ms; 32 gave 0.951, 128 gave 1.000 in ~2 ms

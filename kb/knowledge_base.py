@@ -12,6 +12,7 @@ from threading import RLock
 
 import numpy as np
 
+from .cache import LruCache
 from .columns import ChunkColumns
 from .config import Settings
 from .store import Store
@@ -33,6 +34,7 @@ class KnowledgeBase:
         self.store = Store(settings.db_path)
         self._embedder = embedder
         self._view: GenerationView | None = None
+        self.results = LruCache(settings.result_cache_size)  # search answers, keyed by generation
         self._lock = RLock()
 
     @property

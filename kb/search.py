@@ -6,6 +6,7 @@ and returns the result contract shared by the CLI and the JSON API.
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from dataclasses import dataclass, field
@@ -202,15 +203,26 @@ def search(kb: KnowledgeBase, request: SearchRequest) -> dict:
     """Run a validated search and return the result contract (plus `facets` when asked).
 
     The whole request reads one snapshot: an ingest committing meanwhile is seen entirely or
-    not at all (keyword hits, vector hits, rows and facets all of one generation)."""
-    with kb.snapshot():
-        return _search(kb, request)
-
-
-def _search(kb: KnowledgeBase, request: SearchRequest) -> dict:
+    not at all (keyword hits, vector hits, rows and facets all of one generation). Answers are
+    kept per generation (KB_RESULT_CACHE_SIZE), so a repeated search is a lookup, and an ingest,
+    which starts a new generation, retires every kept answer."""
     started = time.perf_counter()
-    request = validate(request, kb)
-    expand = kb.settings.expand_english if request.expand is None else request.expand
+    with kb.snapshot():
+        request = validate(request, kb)
+        expand = kb.settings.expand_english if request.expand is None else request.expand
+        key = (kb.store.generation, request.query, request.mode, request.k, request.offset, request.filters,
+               expand, request.facets)
+        kept = kb.results.get(key)
+        if kept is None:
+            response = _search(kb, request, expand)
+            kb.results.put(key, copy.deepcopy(response))
+        else:
+            response = copy.deepcopy(kept)  # callers add to their copy (the API adds attribution)
+    response["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return response
+
+
+def _search(kb: KnowledgeBase, request: SearchRequest, expand: bool) -> dict:
     query_text = expand_query(request.query) if expand else request.query
     terms = query_terms(query_text)
     ranked, total = rank(kb, request, query_text, terms)
@@ -226,11 +238,10 @@ def _search(kb: KnowledgeBase, request: SearchRequest) -> dict:
         "query": request.query,
         "mode": request.mode,
         "total": total,
-        "took_ms": 0.0,
+        "took_ms": 0.0,  # set by search()
         "results": results,
     }
     if request.facets:
         rowids = [rowid for rowid, _ in ranked]
         response["facets"] = {name: kb.store.facet_counts(rowids, column) for name, column in FACET_FIELDS.items()}
-    response["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
     return response

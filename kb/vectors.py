@@ -12,13 +12,12 @@ import importlib.util
 import json
 import os
 import threading
-from collections import OrderedDict
 from pathlib import Path
-from threading import Lock
 
 import faiss
 import numpy as np
 
+from .cache import LruCache
 from .config import DEFAULT_EMBED_BACKEND, DEFAULT_MODEL
 from .crash import crash_point
 
@@ -104,9 +103,7 @@ class Embedder:
                     f"embedding backend {backend!r} for {model!r}: {exc} (KB_EMBED_BACKEND=torch avoids ONNX)"
                 ) from exc
         self.dim = _dimension(self.model)
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = Lock()
+        self._cache = LruCache(cache_size)
 
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """Normalised float32 vectors; sorting by length keeps padding (and time) low."""
@@ -126,15 +123,10 @@ class Embedder:
         return result
 
     def embed_query(self, text: str) -> np.ndarray:
-        with self._lock:
-            if text in self._cache:
-                self._cache.move_to_end(text)
-                return self._cache[text]
-        vector = self.embed([text])[0]
-        with self._lock:
-            self._cache[text] = vector
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+        vector = self._cache.get(text)
+        if vector is None:
+            vector = self.embed([text])[0]
+            self._cache.put(text, vector)
         return vector
 
 

@@ -134,7 +134,7 @@ def measure(data_dir: Path, repeat: int) -> dict:
     from kb.search import SearchRequest, search
     from kb.store import Filters
 
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, result_cache_size=0)  # every search computed, none kept
     started = time.perf_counter()
     kb = KnowledgeBase(settings, embedder=Embedder(settings.model, cache_size=0))  # every query embedded
     kb.warm()

@@ -8,6 +8,8 @@ import pytest
 from kb.search import QueryError, SearchRequest, fuse_rrf, search, weighted_terms
 from kb.store import Filters
 
+from .conftest import copy_of
+
 
 def run(kb, query, **kwargs):
     filters = Filters(**{k: kwargs.pop(k) for k in list(kwargs) if k in Filters.__dataclass_fields__})
@@ -126,3 +128,17 @@ def test_terms_in_half_the_chunks_or_more_are_left_out_of_keyword_matching(corpu
     both = run(corpus_kb, "光伏 绿电码头", mode="keyword", expand=False)
     alone = run(corpus_kb, "绿电码头", mode="keyword", expand=False)
     assert [hit["id"] for hit in both["results"]] == [hit["id"] for hit in alone["results"]]
+
+
+def test_a_repeated_search_is_answered_from_the_cache_until_the_next_ingest(corpus_kb, tmp_path):
+    kb = copy_of(corpus_kb, tmp_path / "cached")
+    first = search(kb, SearchRequest("绿电码头", mode="keyword"))
+    first["results"][0]["text"] = "changed by the caller"  # a caller's copy, not the cached answer
+    again = search(kb, SearchRequest("绿电码头", mode="keyword"))
+    assert len(kb.results) == 1 and again["results"][0]["text"] != "changed by the caller"
+    assert {k: v for k, v in again.items() if k != "took_ms"} == {
+        k: v for k, v in search(kb, SearchRequest(" 绿电码头 ", mode="keyword")).items() if k != "took_ms"}
+    with kb.store.connection() as conn:  # what an ingest does: a new generation
+        kb.store.bump_generation(conn)
+    search(kb, SearchRequest("绿电码头", mode="keyword"))
+    assert len(kb.results) == 2  # answered afresh under the new generation
