@@ -91,13 +91,14 @@ def _check_sqlite(conn, report: CheckReport) -> None:
                    len(broken), False)
 
 
+UNEMBEDDED = (
+    "SELECT c.rowid, c.text, a.title FROM chunks c JOIN articles a ON a.id = c.article_id"
+    " LEFT JOIN embeddings e ON e.model = ? AND e.sha = c.embed_sha WHERE e.sha IS NULL ORDER BY c.rowid"
+)
+
+
 def _unembedded_chunks(kb: KnowledgeBase) -> list[int]:
-    rows = kb.store.connection().execute(
-        "SELECT c.rowid FROM chunks c LEFT JOIN embeddings e ON e.model = ? AND e.sha = c.embed_sha"
-        " WHERE e.sha IS NULL ORDER BY c.rowid",
-        (kb.model_name,),
-    )
-    return [r[0] for r in rows]
+    return [r[0] for r in kb.store.connection().execute(UNEMBEDDED, (kb.model_name,))]
 
 
 def _check_vectors(kb: KnowledgeBase, chunk_ids: np.ndarray, generation: int, report: CheckReport) -> None:
@@ -154,20 +155,15 @@ def embed_missing(kb: KnowledgeBase) -> int:
     """Embed the chunks that have no stored vector under kb.model_name, exactly as the indexer would
     have, in one transaction with a new generation; how many. Ingest calls it too, so a changed
     model or embedding backend fills in the chunks of files it skips as unchanged."""
-    unembedded = set(_unembedded_chunks(kb))
-    if not unembedded:
-        return 0
     conn = kb.store.connection()
-    rows = [r for r in conn.execute(
-        "SELECT c.rowid, c.text, a.title FROM chunks c JOIN articles a ON a.id = c.article_id"
-    ) if r[0] in unembedded]
+    rows = conn.execute(UNEMBEDDED, (kb.model_name,)).fetchall()
+    if not rows:
+        return 0
     texts = [embedding_text(r[2], r[1]) for r in rows]
+    shas = [text_sha(text) for text in texts]
     vectors = kb.embedder.embed(texts, batch_size=kb.settings.embed_batch_size)
     with conn:
-        for row, text, vector in zip(rows, texts, vectors):
-            sha = text_sha(text)
-            conn.execute("INSERT OR REPLACE INTO embeddings (model, sha, vector) VALUES (?, ?, ?)",
-                         (kb.model_name, sha, np.asarray(vector, dtype=np.float32).tobytes()))
-            conn.execute("UPDATE chunks SET embed_sha = ? WHERE rowid = ?", (sha, row[0]))
+        kb.store.write_embeddings(conn, kb.model_name, dict(zip(shas, vectors)))
+        conn.executemany("UPDATE chunks SET embed_sha = ? WHERE rowid = ?", [(sha, r[0]) for sha, r in zip(shas, rows)])
         kb.store.bump_generation(conn)
     return len(rows)

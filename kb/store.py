@@ -257,14 +257,19 @@ class Store:
                     "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)",
                     (cursor.lastrowid, document_text(titles[chunk.article_id]), document_text(chunk.text)),
                 )
-            conn.executemany(
-                "INSERT OR REPLACE INTO embeddings (model, sha, vector) VALUES (?, ?, ?)",
-                [(model, sha, np.asarray(v, dtype=np.float32).tobytes()) for sha, v in new_vectors.items()],
-            )
+            self.write_embeddings(conn, model, new_vectors)
             write_structured(conn, issue, structured)
             write_signatures(conn, issue)
             self.bump_generation(conn)
             crash_point("in_transaction")
+
+    @staticmethod
+    def write_embeddings(conn: sqlite3.Connection, model: str, vectors: dict[str, np.ndarray]) -> None:
+        """Store vectors by (model, text sha), inside the caller's transaction."""
+        conn.executemany(
+            "INSERT OR REPLACE INTO embeddings (model, sha, vector) VALUES (?, ?, ?)",
+            [(model, sha, np.asarray(v, dtype=np.float32).tobytes()) for sha, v in vectors.items()],
+        )
 
     def delete_issues(self, issue_ids: Iterable[str]) -> int:
         conn, count = self.connection(), 0
