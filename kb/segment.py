@@ -47,6 +47,11 @@ def terms(text: str) -> list[str]:
     return [t.strip() for t in tokenizer.cut_for_search(normalize(text)) if _is_word(t)]
 
 
+def precise_tokens(text: str) -> list[str]:
+    """jieba's precise cut (no sub-words), for finding runs of characters it could not place."""
+    return [t for t in _tokenizer().cut(normalize(text)) if t.strip()]
+
+
 def document_text(text: str) -> str:
     """The segmented form stored in the FTS5 table (terms joined by spaces)."""
     return " ".join(terms(text))

@@ -1,0 +1,188 @@
+"""The match set: which passages a query really matches, before any ranking.
+
+A passage matches a query when it holds enough of the query's informative terms, or when its
+meaning is close enough (`Calibration`, measured per model and backend by
+`scripts/calibrate.py`). Without this every query "matched" the whole index: 绿电码头 reported
+44 matches on a 44-chunk index and 足球比赛 returned ten confident hits.
+
+**Informative terms** (`content_terms`): the query's words without stop words, question words
+(哪一年, 多少, 什么样, 有没有: they ask, they do not describe) and time expressions (`timewords`:
+optional terms, never required). A run of single characters jieba could not place — a name it
+does not know, 嘉钛 of 嘉钛新能源 cut as 嘉 / 钛 — becomes one phrase, matched as adjacent
+characters, as Elasticsearch's CJK analyzers do with bigrams. In an English question the words
+absent from the (Chinese) archive are dropped: its glossary expansion carries the meaning.
+
+**Keyword share** (`keyword_share`): the IDF-weighted share of those terms a passage holds
+(Elasticsearch's and Solr's minimum-should-match, weighted by IDF so that 光伏 or 组件 alone is
+no match). A term no passage holds still counts in the denominator: a question about 土地租金
+in an archive that never mentions 租金 matches nothing by keyword.
+
+**Semantic match**: cosine at or above `semantic_min`, or at least `semantic_gap` above the
+query's own background (the mean cosine of its 10th–50th neighbours), so a passage that stands
+out from an archive of near-identical topics matches even when the archive as a whole is close.
+In hybrid mode the keyword share is lifted by `semantic_bonus` × (cosine − `bonus_base`): a
+passage sharing most of the words *and* close in meaning matches where either alone would not.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable, Protocol
+
+import numpy as np
+
+from .segment import QUERY_STOPWORDS, normalize, precise_tokens, terms as segment_terms
+from .timewords import time_words
+
+CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+QUESTION_WORD = re.compile(
+    r"^(哪.*|几.*|多(少|长|大|久|高|远|重|宽|快|早|晚|深).*|第几.*|什么.*|怎么.*|怎样.*|为什么|为何|如何|"
+    r"是否|有没有|是不是|能不能|可不可以|啥.*|时候|吗|呢)$"
+)
+BACKGROUND = slice(10, 50)  # neighbours whose mean cosine is a query's background
+
+
+def is_question_word(term: str) -> bool:
+    return term in QUERY_STOPWORDS or bool(QUESTION_WORD.match(term))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Thresholds of one embedding model + backend, chosen on the dev sets (scripts/calibrate.py)."""
+
+    keyword_share: float = 0.6  # IDF share of the informative terms a passage must hold
+    semantic_min: float | None = None  # cosine that matches on its own; None: not calibrated
+    semantic_gap: float | None = None  # cosine above the query's background that matches
+    semantic_bonus: float = 1.0  # hybrid: keyword share + bonus x max(0, cosine - bonus_base)
+    bonus_base: float = 0.70
+    keyword_weight: float = 0.3  # fusion: weight x BM25/best + (1 - weight) x cosine
+
+    @property
+    def calibrated(self) -> bool:
+        return self.semantic_min is not None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_calibration(vector_key: str, path: Path = CALIBRATION_FILE) -> Calibration:
+    """The calibration stored for this vector key; an uncalibrated model keeps the keyword rule
+    and lets every semantic hit through (as before there was a threshold), and says so."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8")).get(vector_key)
+    except (OSError, ValueError):
+        stored = None
+    if not stored:
+        return Calibration()
+    known = set(Calibration.__dataclass_fields__)
+    return Calibration(**{k: v for k, v in stored.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str  # as indexed: a word, or a phrase of adjacent tokens joined by spaces
+    phrase: bool = False
+
+
+def content_terms(query: str) -> tuple[list[Term], bool]:
+    """The informative terms of a query, in order, each once, and whether the query is English."""
+    times = {t for expression in time_words(query) for t in segment_terms(expression)}
+    text = normalize(query)
+    latin = sum(ch.isascii() and ch.isalpha() for ch in text)
+    found: dict[str, Term] = {}
+    run: list[str] = []
+
+    def close_run() -> None:
+        if len(run) >= 2:
+            found.setdefault(" ".join(run), Term(" ".join(run), phrase=True))
+        run.clear()
+
+    for token in precise_tokens(text):
+        if len(token) == 1 and CJK.match(token) and not is_question_word(token) and token not in times:
+            run.append(token)
+        else:
+            close_run()
+    close_run()
+    for term in segment_terms(query):
+        if is_question_word(term) or term in times or (len(term) == 1 and CJK.match(term)):
+            continue
+        found.setdefault(term, Term(term))
+    ordered = sorted(found.values(), key=lambda t: text.find(t.text.replace(" ", "")))
+    return ordered, latin > len(CJK.findall(text))
+
+
+def idf(chunks: int, frequency: int) -> float:
+    """FTS5's bm25 IDF, log((N - n + 0.5) / (n + 0.5)) floored at 1e-6, so the share agrees with
+    the BM25 it is fused with (a term in half the archive weighs nothing)."""
+    return max(math.log((chunks - frequency + 0.5) / (frequency + 0.5)), 1e-6)
+
+
+class TermIndex(Protocol):
+    """What the match set needs of the full-text store."""
+
+    def chunk_count(self) -> int: ...
+
+    def postings(self, term: str) -> np.ndarray:
+        """Ascending rowids of the chunks holding `term` (a word, or a phrase of space-joined tokens)."""
+        ...
+
+
+@dataclass
+class KeywordMatch:
+    weights: dict[str, float]  # informative term -> IDF (terms no passage holds included)
+    share: dict[int, float]  # rowid -> IDF-weighted share of the terms it holds (rowids holding any)
+
+    @property
+    def informative(self) -> bool:
+        return sum(self.weights.values()) > 0
+
+
+def keyword_shares(index: TermIndex, query: str, allowed: np.ndarray | None) -> KeywordMatch:
+    """The keyword share of every chunk holding at least one informative term (within `allowed`)."""
+    terms, english = content_terms(query)
+    chunks = index.chunk_count()
+    postings = {t.text: index.postings(t.text) for t in terms}
+    weights = {
+        text: idf(chunks, len(rows)) for text, rows in postings.items()
+        if not (english and len(rows) == 0 and text.isascii())
+    }
+    total = sum(weights.values())
+    share: dict[int, float] = {}
+    if total <= 0:
+        return KeywordMatch(weights, share)
+    for text, weight in weights.items():
+        rows = postings[text]
+        if allowed is not None and len(rows):
+            rows = rows[np.isin(rows, allowed, assume_unique=True)]
+        for rowid in rows.tolist():
+            share[rowid] = share.get(rowid, 0.0) + weight / total
+    return KeywordMatch(weights, share)
+
+
+def background(similarities: Iterable[float]) -> float | None:
+    """Mean cosine of a query's 10th–50th neighbours (None with fewer than 11)."""
+    values = list(similarities)[BACKGROUND]
+    return float(np.mean(values)) if values else None
+
+
+def semantic_match(cosine: float, base: float | None, calibration: Calibration, minimum: float | None = None) -> bool:
+    """Close enough in meaning. `minimum` (a request's min_similarity) replaces both calibrated
+    rules, for exploration; an uncalibrated model matches every semantic hit."""
+    if minimum is not None:
+        return cosine >= minimum
+    if not calibration.calibrated:
+        return True
+    if cosine >= calibration.semantic_min:
+        return True
+    return base is not None and calibration.semantic_gap is not None and cosine - base >= calibration.semantic_gap
+
+
+def keyword_match(share: float, cosine: float | None, calibration: Calibration, hybrid: bool) -> bool:
+    """Holds enough of the query; in hybrid mode closeness in meaning lifts the share."""
+    lift = calibration.semantic_bonus * max(0.0, cosine - calibration.bonus_base) if hybrid and cosine is not None else 0.0
+    return share + lift >= calibration.keyword_share
