@@ -170,19 +170,26 @@ def background(similarities: Iterable[float]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def semantic_match(cosine: float, base: float | None, calibration: Calibration, minimum: float | None = None) -> bool:
-    """Close enough in meaning. `minimum` (a request's min_similarity) replaces both calibrated
-    rules, for exploration; an uncalibrated model matches every semantic hit."""
+def semantic_match(cosine, base: float | None, calibration: Calibration, minimum: float | None = None):
+    """Close enough in meaning (a cosine or an array of them). `minimum` (a request's
+    min_similarity) replaces both calibrated rules, for exploration; an uncalibrated model
+    matches every semantic hit."""
+    cosine = np.asarray(cosine, dtype=np.float64)
     if minimum is not None:
         return cosine >= minimum
     if not calibration.calibrated:
-        return True
-    if cosine >= calibration.semantic_min:
-        return True
-    return base is not None and calibration.semantic_gap is not None and cosine - base >= calibration.semantic_gap
+        return np.ones_like(cosine, dtype=bool)
+    hit = cosine >= calibration.semantic_min
+    if base is not None and calibration.semantic_gap is not None:
+        hit = hit | (cosine - base >= calibration.semantic_gap)
+    return hit
 
 
-def keyword_match(share: float, cosine: float | None, calibration: Calibration, hybrid: bool) -> bool:
-    """Holds enough of the query; in hybrid mode closeness in meaning lifts the share."""
-    lift = calibration.semantic_bonus * max(0.0, cosine - calibration.bonus_base) if hybrid and cosine is not None else 0.0
+def keyword_match(share, cosine, calibration: Calibration, hybrid: bool):
+    """Holds enough of the query (a share or an array of them); in hybrid mode closeness in
+    meaning lifts the share."""
+    share = np.asarray(share, dtype=np.float64)
+    if not hybrid or cosine is None:
+        return share >= calibration.keyword_share
+    lift = calibration.semantic_bonus * np.maximum(0.0, np.asarray(cosine, dtype=np.float64) - calibration.bonus_base)
     return share + lift >= calibration.keyword_share

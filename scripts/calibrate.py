@@ -1,0 +1,187 @@
+"""Calibrate the match thresholds and the fusion weight of one embedding model + backend.
+
+    python scripts/calibrate.py                 # ingest the dev sets if needed, print the grid
+    python scripts/calibrate.py --write         # and store the chosen values in kb/data/calibration.json
+
+The three dev sets (the seed queries on the real issue, the archive queries on the real issue +
+the fictional archive, CMRC 2018 dev) are ingested into their own data dirs under --work
+(reused when already there). For every query the script runs both legs once through the
+library (the FTS5 keyword share of `kb.matching`, BM25, the vector index, the cosines of keyword
+candidates), keeps each candidate's evidence, and then replays the match rule and the convex
+fusion for every grid point without searching again. Time words are read as search reads them.
+
+A grid point is scored on each set: MRR@10 over the answerable queries, the share of `none`
+queries (archive) that come back empty, and the share of answerable queries that come back
+empty (false-empty). It is chosen by leave-one-set-out: for each set, the point best on the other
+two sets is scored on the held-out one, and the point chosen for shipping is the one whose
+worst held-out objective is best (ties: the plainer rule). The objective is the mean MRR plus
+half the none-empty share, minus a steep penalty once false-empty passes 1 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kb.config import Settings  # noqa: E402
+from kb.evaluate import load_queries  # noqa: E402
+from kb.filters import Filters  # noqa: E402
+from kb.glossary import expand_query  # noqa: E402
+from kb.knowledge_base import KnowledgeBase  # noqa: E402
+from kb.matching import CALIBRATION_FILE, Calibration, background, keyword_match, keyword_shares, semantic_match  # noqa: E402
+from kb.search import weighted_terms  # noqa: E402
+from kb.segment import match_expression, query_terms  # noqa: E402
+from kb.timewords import interpret  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+SETS = {
+    "seed": ([ROOT / "corpus"], SHARED / "eval" / "dev_queries.jsonl"),
+    "archive": ([ROOT / "corpus", SHARED / "archive" / "issues"], SHARED / "eval" / "archive_dev.jsonl"),
+    "cmrc": ([SHARED / "benchmarks" / "cmrc2018-dev" / "corpus"], SHARED / "benchmarks" / "cmrc2018-dev" / "queries.jsonl"),
+}
+LIMIT = 200
+GRID = {
+    "keyword_share": (0.5, 0.55, 0.6, 0.65),
+    "semantic_min": (0.82, 0.84, 0.86),
+    "semantic_gap": (0.04, 0.05, 0.06, 0.07),
+    "semantic_bonus": (0.0, 1.0, 2.0),
+    "keyword_weight": (0.2, 0.3, 0.4),
+}
+
+
+@dataclass
+class Evidence:
+    none: bool
+    relevant: set[int]
+    base: float | None
+    floor: float
+    rowids: np.ndarray
+    bm25: np.ndarray  # 0 where the keyword leg missed it
+    cosine: np.ndarray
+    share: np.ndarray
+    allowed: np.ndarray  # passes the time-word filter
+
+
+def ingest(name: str, work: Path) -> Path:
+    data = work / name
+    if not (data / "kb.sqlite3").exists():
+        paths, _ = SETS[name]
+        kb_command = Path(sys.executable).parent / "kb"
+        subprocess.run([str(kb_command), "ingest", *map(str, paths), "--data-dir", str(data)], cwd=ROOT, check=True)
+    return data
+
+
+def collect(name: str, work: Path) -> list[Evidence]:
+    kb = KnowledgeBase(Settings.from_env(data_dir=ingest(name, work)))
+    queries = load_queries(SETS[name][1])
+    newest = kb.store.newest_issue_dates()
+    view = kb.view()
+    out = []
+    for q in queries:
+        text = expand_query(q.query)
+        terms = query_terms(text)
+        shares = keyword_shares(kb.store, text, None).share
+        match = match_expression(weighted_terms(kb, terms))
+        keyword, _ = kb.store.keyword_search(match, Filters(), LIMIT) if match else ([], 0)
+        vector = kb.embedder.embed_query(text)
+        semantic = view.vectors.search(vector, LIMIT, None)
+        bm25 = {r: -s for r, s in keyword}
+        cosine = dict(semantic)
+        cosine.update(kb.cosines(vector, [r for r in bm25 if r not in cosine]))
+        rowids = np.array(sorted(bm25.keys() | cosine.keys()), dtype=np.int64)
+        rows = kb.store.hit_rows(rowids.tolist())
+        said = interpret(q.query, newest)
+        allowed = np.array([said is None or said.mode != "filter"
+                            or (rows[r]["date_end"] >= said.date_from and rows[r]["date_start"] <= said.date_to)
+                            for r in rowids.tolist()], dtype=bool)
+        relevant = {r for r in rowids.tolist() if q.is_relevant({"text": rows[r]["text"], "issue": {"id": rows[r]["issue_id"]},
+                                                                  "article": {"title": rows[r]["article_title"]}})}
+        out.append(Evidence(not q.answerable, relevant, background(c for _, c in semantic),
+                            semantic[-1][1] if semantic else 0.0, rowids,
+                            np.array([bm25.get(r, 0.0) for r in rowids.tolist()]),
+                            np.array([cosine.get(r, 0.0) for r in rowids.tolist()]),
+                            np.array([shares.get(r, 0.0) for r in rowids.tolist()]), allowed))
+    return out
+
+
+def replay(evidence: list[Evidence], c: Calibration) -> dict:
+    """MRR@10 (answerable), none-empty and false-empty shares of one grid point on one set."""
+    reciprocal, none_empty, false_empty = [], [], 0
+    for e in evidence:
+        matched = e.allowed & (keyword_match(e.share, e.cosine, c, hybrid=True) | semantic_match(e.cosine, e.base, c))
+        best = e.bm25.max() if len(e.bm25) else 0.0
+        fused = c.keyword_weight * (e.bm25 / best if best > 0 else 0.0) + (1 - c.keyword_weight) * e.cosine
+        ranked = e.rowids[matched][np.argsort(-fused[matched], kind="stable")][:10].tolist()
+        if e.none:
+            none_empty.append(not ranked)
+            continue
+        false_empty += not ranked
+        rank = next((i for i, r in enumerate(ranked, 1) if r in e.relevant), None)
+        reciprocal.append(1 / rank if rank else 0.0)
+    answerable = max(1, len(reciprocal))
+    return {"mrr": float(np.mean(reciprocal)) if reciprocal else 0.0,
+            "none_empty": float(np.mean(none_empty)) if none_empty else None,
+            "false_empty": false_empty / answerable}
+
+
+def objective(scores: list[dict]) -> float:
+    mrr = np.mean([s["mrr"] for s in scores])
+    nones = [s["none_empty"] for s in scores if s["none_empty"] is not None]
+    penalty = sum(max(0.0, s["false_empty"] - 0.01) * 20 for s in scores)
+    return float(mrr + 0.5 * (np.mean(nones) if nones else 0.0) - penalty)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/kb-calibration"))
+    parser.add_argument("--write", action="store_true", help="store the chosen values for this vector key")
+    args = parser.parse_args()
+    evidence = {name: collect(name, args.work) for name in SETS}
+    names = list(SETS)
+    keys = list(GRID)
+    table = []
+    for values in itertools.product(*GRID.values()):
+        c = Calibration(**dict(zip(keys, values)))
+        table.append((c, {name: replay(evidence[name], c) for name in names}))
+    held_out = {}
+    for out in names:
+        inside = [n for n in names if n != out]
+        best = max(table, key=lambda row: objective([row[1][n] for n in inside]))
+        held_out[out] = (best[0], objective([best[1][out]]))
+    chosen = max(table, key=lambda row: min(objective([row[1][n]]) for n in names))
+    header = " ".join(f"{k:>14}" for k in keys) + "".join(f" | {n:>7} MRR  ∅none  ∅ans" for n in names)
+    print(header)
+    for c, scores in sorted(table, key=lambda row: -objective(list(row[1].values())))[:25]:
+        line = " ".join(f"{getattr(c, k):>14}" for k in keys)
+        for n in names:
+            s = scores[n]
+            none = "   -  " if s["none_empty"] is None else f"{s['none_empty']:.3f}"
+            line += f" | {s['mrr']:>11.3f} {none:>6} {s['false_empty']:.3f}"
+        print(line)
+    print("\nleave-one-set-out:")
+    for out, (c, value) in held_out.items():
+        print(f"  chosen on the others, scored on {out}: objective {value:.3f} with "
+              + ", ".join(f"{k}={getattr(c, k)}" for k in keys))
+    print("\nshipped (best worst-set objective): " + ", ".join(f"{k}={getattr(chosen[0], k)}" for k in keys))
+    for n in names:
+        print(f"  {n}: {chosen[1][n]}")
+    if args.write:
+        kb = KnowledgeBase(Settings.from_env(data_dir=args.work / names[0]))
+        stored = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")) if CALIBRATION_FILE.exists() else {}
+        stored[kb.model_name] = chosen[0].to_dict()
+        CALIBRATION_FILE.write_text(json.dumps(stored, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {kb.model_name} to {CALIBRATION_FILE}")
+
+
+if __name__ == "__main__":
+    main()
