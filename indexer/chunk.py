@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 
 from kb.models import PARAGRAPH_SEPARATOR, Article, Chunk, Issue, Table, embedding_text
+from kb.numbers import table_id
 
 MIN_CHARS = 150
 MAX_CHARS = 500
@@ -25,19 +26,21 @@ def chunk_issue(issue: Issue) -> list[Chunk]:
 
 
 def chunk_article(issue_id: str, article: Article) -> list[Chunk]:
-    pieces: list[tuple[str, str, int, int]] = []  # (type, text, start, end)
+    pieces: list[tuple[str, str, int, int, str | None, int | None]] = []  # (type, text, start, end, table, row)
     text = article.text
     for start, end in _text_spans(article):
-        pieces.append(("text", text[start:end], start, end))
+        pieces.append(("text", text[start:end], start, end, None, None))
     policy_tables = {clause.table_index for clause in article.policies}
     for table_index, table in enumerate(article.tables):
         if table_index in policy_tables:
             continue
-        for row in table.rows:
-            pieces.append(("table_row", table_row_text(table, row), -1, -1))
+        for row_index, row in enumerate(table.rows):
+            pieces.append(("table_row", table_row_text(table, row), -1, -1, table_id(article.id, table_index + 1),
+                           row_index))
     for clause in article.policies:
         table = article.tables[clause.table_index]
-        pieces.append(("policy", table_row_text(table, table.rows[clause.row_index]), -1, -1))
+        pieces.append(("policy", table_row_text(table, table.rows[clause.row_index]), -1, -1,
+                       table_id(article.id, clause.table_index + 1), clause.row_index))
     return [
         Chunk(
             id=f"{article.id}-{ordinal:03d}",
@@ -49,8 +52,10 @@ def chunk_article(issue_id: str, article: Article) -> list[Chunk]:
             start=start,
             end=end,
             ordinal=ordinal,
+            table_id=table,
+            row_index=row,
         )
-        for ordinal, (kind, piece, start, end) in enumerate(pieces, start=1)
+        for ordinal, (kind, piece, start, end, table, row) in enumerate(pieces, start=1)
     ]
 
 

@@ -17,11 +17,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from kb.check import embed_missing
 from kb.crash import crash_point
-from kb.knowledge_base import KnowledgeBase
-from kb.models import Chunk, Issue
-from kb.vectors import text_sha
+from kb.knowledge_base import KnowledgeBase, PreparedIssue
 
 from .chunk import chunk_issue
 from .parse import ParseError, parse_issue
@@ -76,26 +73,21 @@ EMBED_POOL = 512  # texts embedded in one call across issues (see _write_pending
 
 
 @dataclass
-class PreparedIssue:
-    """A parsed and chunked issue waiting for the vectors of its new texts."""
+class Pending:
+    """A prepared issue, with where it came from, waiting to be written."""
 
-    path: Path
-    key: str
-    sha256: str
-    issue: Issue
-    chunks: list[Chunk]
-    shas: list[str]
-    missing: dict[str, str]  # text sha -> text to embed
+    source: Path
     replaces: bool
+    prepared: PreparedIssue
 
 
 def ingest(kb: KnowledgeBase, paths: Iterable[Path], prune: bool = False, progress: bool = True) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     files, report.failed = discover(paths)
-    indexed = kb.store.indexed_files()
+    indexed = kb.indexed_files()
     seen: set[str] = set()
-    pending: list[PreparedIssue] = []
+    pending: list[Pending] = []
     for path in tqdm(files, desc="ingest", unit="file", disable=not progress):
         key = str(path.resolve())
         seen.add(key)
@@ -108,21 +100,21 @@ def ingest(kb: KnowledgeBase, paths: Iterable[Path], prune: bool = False, progre
             report.unchanged.append(str(path))
             continue
         pending.append(prepared)
-        if sum(len(item.missing) for item in pending) >= EMBED_POOL:
+        if sum(len(item.prepared.missing) for item in pending) >= EMBED_POOL:
             _write_pending(kb, pending, report)
             pending = []
     _write_pending(kb, pending, report)
     if prune:
         gone = [issue_id for path, (issue_id, _) in indexed.items() if path not in seen and not Path(path).exists()]
-        kb.store.delete_issues(gone)
+        kb.remove_issues(gone)
         report.pruned = gone
-    report.embedded += embed_missing(kb)  # chunks of unchanged files, after the model or backend changed
+    report.embedded += kb.fill_missing_embeddings()  # chunks of unchanged files, after the model or backend changed
     kb.refresh_vectors()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _prepare(kb: KnowledgeBase, path: Path, key: str, indexed: dict, pending: list[PreparedIssue]) -> PreparedIssue | None:
+def _prepare(kb: KnowledgeBase, path: Path, key: str, indexed: dict, pending: list[Pending]) -> Pending | None:
     """Read, parse and chunk one file; None when it is unchanged since it was indexed."""
     if not _storable(key):
         shown = os.fsencode(path).decode("utf-8", "backslashreplace")
@@ -135,35 +127,23 @@ def _prepare(kb: KnowledgeBase, path: Path, key: str, indexed: dict, pending: li
     if not issue.articles:
         raise ParseError(f"{path}: no article of the table of contents was found in the body")
     crash_point("parsed")
-    holder = kb.store.issue_path(issue.id)
+    holder = kb.issue_path(issue.id)
     if holder is not None and holder != key and Path(holder).exists():
         raise IngestError(f"{path}: issue {issue.id} is already indexed from {holder}")
-    twin = next((item for item in pending if item.issue.id == issue.id), None)
+    twin = next((item for item in pending if item.prepared.issue.id == issue.id), None)
     if twin is not None:
-        raise IngestError(f"{path}: issue {issue.id} is already being indexed from {twin.path}")
-    chunks = chunk_issue(issue)
-    shas = [text_sha(chunk.embed_text) for chunk in chunks]
-    cached = kb.store.cached_vectors(kb.model_name, shas)
-    missing = {sha: chunk.embed_text for sha, chunk in zip(shas, chunks) if sha not in cached}
-    return PreparedIssue(path, key, sha256, issue, chunks, shas, missing, key in indexed or holder is not None)
+        raise IngestError(f"{path}: issue {issue.id} is already being indexed from {twin.source}")
+    prepared = kb.prepare(key, sha256, issue, chunk_issue(issue), structured_issue(issue))
+    return Pending(path, key in indexed or holder is not None, prepared)
 
 
-def _write_pending(kb: KnowledgeBase, pending: list[PreparedIssue], report: IngestReport) -> None:
-    """Embed the new texts of several issues in one call, then write each issue in its own
-    transaction. Sorting by length across issues pads less, and leaves fewer part-filled batches,
-    than embedding issue by issue: 31 against 22 chunks/s on 2 cores (scripts/bench_ingest.py)."""
-    texts = {sha: text for item in pending for sha, text in item.missing.items()}
-    vectors = kb.embedder.embed(list(texts.values()), batch_size=kb.settings.embed_batch_size) if texts else []
-    by_sha = dict(zip(texts, vectors))
+def _write_pending(kb: KnowledgeBase, pending: list[Pending], report: IngestReport) -> None:
+    """Write the prepared issues, their new texts embedded together (see KnowledgeBase.write_issues)."""
+    report.embedded += kb.write_issues([item.prepared for item in pending])
     for item in pending:
-        new_vectors = {sha: by_sha[sha] for sha in item.missing}
-        kb.store.replace_issue(item.issue, item.key, item.sha256, item.chunks, item.shas, kb.model_name,
-                               new_vectors, structured_issue(item.issue))
-        crash_point("committed")
-        (report.replaced if item.replaces else report.added).append(str(item.path))
-        report.articles += len(item.issue.articles)
-        report.chunks += len(item.chunks)
-    report.embedded += len(texts)
+        (report.replaced if item.replaces else report.added).append(str(item.source))
+        report.articles += len(item.prepared.issue.articles)
+        report.chunks += len(item.prepared.chunks)
 
 
 def _storable(path: str) -> bool:

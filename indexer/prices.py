@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 from kb.models import Article, Table
-from kb.structured import PriceRecord, product_name
+from kb.numbers import PriceRecord, product_name
 
 REPORT_TITLE = re.compile(r"价格(?:报告|周报|月报|行情|指数|汇总)|报价(?:汇总|一览)|价格一览")
 CLAUSES = re.compile(r"[，；。;！!\n]|(?<!\d)[,:：](?!\d)")

@@ -4,7 +4,7 @@ handed to the store with the issue so both are written in one transaction."""
 from __future__ import annotations
 
 from kb.models import Issue
-from kb.structured import StructuredIssue
+from kb.numbers import StructuredIssue
 
 from .prices import price_records
 from .typed import typed_rows

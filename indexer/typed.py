@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 from kb.models import Table
-from kb.structured import TypedCell
+from kb.numbers import TypedCell
 
 from .text import iso_date
 

@@ -8,19 +8,38 @@ its chunks, so each can be rebuilt from them. The checks:
 - every chunk has a stored embedding for the model;
 - the saved vector index is readable, matches its sidecar, reflects the store's generation, and
   holds exactly one vector per chunk and no vector of a deleted chunk;
-- no temporary file of a killed writer is left beside the index.
+- no temporary file of a killed writer is left beside the index;
+- every table-row and policy chunk knows its table row (an index of schema 1 learns them on the
+  next `kb ingest`).
+
+`KnowledgeBase.check()` and `.repair()` run these; the SQL they need is in kb/store/inventory.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from contextlib import AbstractContextManager
+from typing import Protocol
 
 import numpy as np
 
-from .knowledge_base import KnowledgeBase
-from .models import embedding_text
-from .segment import document_text
-from .vectors import VectorIndex, leftover_temporaries, text_sha
+from .config import Settings
+from .store import Store
+from .vector_index import VectorIndex, leftover_temporaries
+
+
+class KnowledgeBase(Protocol):
+    """What check and repair use of kb/knowledge_base.py's `KnowledgeBase` (which runs them)."""
+
+    settings: Settings
+    store: Store
+    model_name: str
+
+    def snapshot(self) -> AbstractContextManager: ...
+
+    def fill_missing_embeddings(self) -> int: ...
+
+    def rebuild_vectors(self) -> VectorIndex: ...
 
 SAMPLE = 5  # ids shown per problem
 
@@ -66,39 +85,34 @@ def _sample(ids) -> str:
 def check(kb: KnowledgeBase) -> CheckReport:
     """Report every disagreement; change nothing."""
     report = CheckReport()
-    conn = kb.store.connection()
+    store = kb.store
     with kb.snapshot():
-        _check_sqlite(conn, report)
-        chunk_ids = np.array([r[0] for r in conn.execute("SELECT rowid FROM chunks ORDER BY rowid")], dtype=np.int64)
-        fts_ids = np.array([r[0] for r in conn.execute("SELECT rowid FROM chunks_fts ORDER BY rowid")], dtype=np.int64)
+        _check_sqlite(store, report)
+        chunk_ids = np.array(store.chunk_rowids(), dtype=np.int64)
+        fts_ids = np.array(store.fts_rowids(), dtype=np.int64)
         report.counts = {"chunks": len(chunk_ids), "fts_rows": len(fts_ids)}
         report.add_ids("fts_missing", "chunks without a full-text row", np.setdiff1d(chunk_ids, fts_ids))
         report.add_ids("fts_orphans", "full-text rows of no chunk", np.setdiff1d(fts_ids, chunk_ids))
-        report.add_ids("embeddings_missing", f"chunks without a {kb.model_name} embedding", _unembedded_chunks(kb))
-        _check_vectors(kb, chunk_ids, kb.store.generation, report)
+        report.add_ids("embeddings_missing", f"chunks without a {kb.model_name} embedding",
+                       [r[0] for r in store.unembedded(kb.model_name)])
+        _check_vectors(kb, chunk_ids, store.generation, report)
+        unplaced = store.unplaced_chunks()
+        if unplaced:
+            report.add("chunks_unplaced", "table-row and policy chunks written by an older version do not know"
+                       f" their table row: {_sample(unplaced)}; run `kb ingest` to re-read their files",
+                       len(unplaced), False)
     report.add_ids("temporary_files", "temporary files of killed writers",
                    (p.name for p in leftover_temporaries(kb.settings.vectors_path)))
     return report
 
 
-def _check_sqlite(conn, report: CheckReport) -> None:
-    verdict = [r[0] for r in conn.execute("PRAGMA quick_check")]
+def _check_sqlite(store, report: CheckReport) -> None:
+    verdict, broken = store.integrity()
     if verdict != ["ok"]:
         report.add("sqlite_corrupt", "SQLite quick_check: " + "; ".join(verdict[:SAMPLE]), len(verdict), False)
-    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
     if broken:
-        report.add("foreign_keys", f"rows pointing at missing parents in {_sample({r[0] for r in broken})}",
+        report.add("foreign_keys", f"rows pointing at missing parents in {_sample(set(broken))}",
                    len(broken), False)
-
-
-UNEMBEDDED = (
-    "SELECT c.rowid, c.text, a.title FROM chunks c JOIN articles a ON a.id = c.article_id"
-    " LEFT JOIN embeddings e ON e.model = ? AND e.sha = c.embed_sha WHERE e.sha IS NULL ORDER BY c.rowid"
-)
-
-
-def _unembedded_chunks(kb: KnowledgeBase) -> list[int]:
-    return [r[0] for r in kb.store.connection().execute(UNEMBEDDED, (kb.model_name,))]
 
 
 def _check_vectors(kb: KnowledgeBase, chunk_ids: np.ndarray, generation: int, report: CheckReport) -> None:
@@ -125,23 +139,12 @@ def repair(kb: KnowledgeBase) -> CheckReport:
     """Rebuild what is derived from the chunks (FTS rows, embeddings, the vector index), remove
     leftover temporaries, then check again. SQLite corruption is reported, not repaired."""
     repaired = []
-    conn = kb.store.connection()
-    with conn:
-        fts_added = conn.execute(
-            "SELECT c.rowid, c.text, a.title FROM chunks c JOIN articles a ON a.id = c.article_id"
-            " WHERE c.rowid NOT IN (SELECT rowid FROM chunks_fts)"
-        ).fetchall()
-        conn.executemany("INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)",
-                         [(r[0], document_text(r[2]), document_text(r[1])) for r in fts_added])
-        orphans = conn.execute("DELETE FROM chunks_fts WHERE rowid NOT IN (SELECT rowid FROM chunks)").rowcount
-        if fts_added or orphans:
-            repaired.append(f"full-text rows: {len(fts_added)} added, {orphans} removed")
-    embedded = embed_missing(kb)
+    fts_added, orphans = kb.store.repair_fts()
+    if fts_added or orphans:
+        repaired.append(f"full-text rows: {fts_added} added, {orphans} removed")
+    embedded = kb.fill_missing_embeddings()
     if embedded:
         repaired.append(f"embeddings: {embedded} computed")
-    if fts_added or orphans:
-        with conn:
-            kb.store.bump_generation(conn)
     leftovers = leftover_temporaries(kb.settings.vectors_path)
     kb.rebuild_vectors()  # its save sweeps the leftovers
     repaired.append("vector index rebuilt from the stored embeddings")
@@ -149,21 +152,3 @@ def repair(kb: KnowledgeBase) -> CheckReport:
     report = check(kb)
     report.repaired = repaired
     return report
-
-
-def embed_missing(kb: KnowledgeBase) -> int:
-    """Embed the chunks that have no stored vector under kb.model_name, exactly as the indexer would
-    have, in one transaction with a new generation; how many. Ingest calls it too, so a changed
-    model or embedding backend fills in the chunks of files it skips as unchanged."""
-    conn = kb.store.connection()
-    rows = conn.execute(UNEMBEDDED, (kb.model_name,)).fetchall()
-    if not rows:
-        return 0
-    texts = [embedding_text(r[2], r[1]) for r in rows]
-    shas = [text_sha(text) for text in texts]
-    vectors = kb.embedder.embed(texts, batch_size=kb.settings.embed_batch_size)
-    with conn:
-        kb.store.write_embeddings(conn, kb.model_name, dict(zip(shas, vectors)))
-        conn.executemany("UPDATE chunks SET embed_sha = ? WHERE rowid = ?", [(sha, r[0]) for sha, r in zip(shas, rows)])
-        kb.store.bump_generation(conn)
-    return len(rows)

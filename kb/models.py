@@ -119,6 +119,8 @@ class Chunk:
     start: int  # character span in Article.text; table rows and clauses have -1
     end: int
     ordinal: int
+    table_id: str | None = None  # the table and row a table-row or policy chunk was made from
+    row_index: int | None = None
 
 
 @dataclass

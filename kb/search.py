@@ -1,7 +1,8 @@
-"""Keyword (FTS5 BM25), semantic (FAISS) and hybrid search, with filters, fusion and snippets.
+"""The request -> result-contract pipeline: validate a `SearchRequest`, rank, group, page, shape.
 
-`search()` validates a `SearchRequest`, runs FTS5 and FAISS once each, fuses the ranked lists,
-and returns the result contract shared by the CLI and the JSON API.
+`search()` validates the request (filters through kb/filters.py), runs FTS5 and FAISS once
+each, fuses the ranked lists (kb/hybrid.py), folds reprints (kb/duplicates.py), and returns the
+result contract shared by the CLI and the JSON API. It reads the store through `kb.store`.
 """
 
 from __future__ import annotations
@@ -9,29 +10,44 @@ from __future__ import annotations
 import copy
 import re
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date
+from typing import Protocol
 
+from .cache import LruCache
+from .config import Settings
+from .duplicates import duplicate_refs, group_duplicates
+from .embedder import Embedder
+from .errors import QueryError
+from .filters import Filters, parse_date
 from .glossary import expand_query
-from .knowledge_base import KnowledgeBase
-from .models import CHUNK_TYPES, ArticleRef, Hit, IssueRef
-from .related import duplicate_refs, group_duplicates
+from .hybrid import confident_keyword_hits, fuse_rrf, fuse_weighted
+from .models import Hit
 from .segment import match_expression, query_terms
 from .snippets import highlight
-from .store import Filters
+from .store import Store
+from .store.rows import article_ref, issue_ref
+
+__all__ = ["MODES", "QueryError", "SearchRequest", "clean_query", "fuse_rrf", "parse_date", "search", "validate",
+           "weighted_terms"]
 
 MODES = ("hybrid", "keyword", "semantic")
 FACET_FIELDS = {"section": "section", "type": "type", "source": "source", "issue": "issue_id"}
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
-class QueryError(ValueError):
-    """A request the caller must fix; `code` names the parameter at fault."""
+class KnowledgeBase(Protocol):
+    """What search reads of kb/knowledge_base.py's `KnowledgeBase` (whose `search` runs it): the
+    store's reads, the generation view (chunk columns and vector index), the model, kept answers."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    settings: Settings
+    store: Store
+    embedder: Embedder
+    results: LruCache
+
+    def snapshot(self) -> AbstractContextManager: ...
+
+    def view(self): ...
 
 
 @dataclass
@@ -57,25 +73,6 @@ def clean_query(query: str, max_chars: int) -> str:
     return cleaned
 
 
-def parse_date(value: str | None, name: str) -> str | None:
-    """Accept YYYY-MM-DD (or YYYY-MM, meaning its first day for date_from, last for date_to)."""
-    if value is None or value == "":
-        return None
-    text = str(value).strip()
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}", text):
-            year, month = int(text[:4]), int(text[5:])
-            if name == "date_to":
-                next_month = date(year + month // 12, month % 12 + 1, 1)
-                return date.fromordinal(next_month.toordinal() - 1).isoformat()
-            return date(year, month, 1).isoformat()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return date.fromisoformat(text).isoformat()
-    except ValueError:
-        pass
-    raise QueryError("invalid_date", f"{name} must be a date like 2025-06-23, not {text[:40]!r}")
-
-
 def validate(request: SearchRequest, kb: KnowledgeBase) -> SearchRequest:
     settings = kb.settings
     request.query = clean_query(request.query, settings.max_query_chars)
@@ -85,60 +82,11 @@ def validate(request: SearchRequest, kb: KnowledgeBase) -> SearchRequest:
         raise QueryError("invalid_k", f"k must be between 1 and {settings.max_k}")
     if not 0 <= request.offset <= settings.max_offset:
         raise QueryError("invalid_offset", f"offset must be between 0 and {settings.max_offset}")
-    f = request.filters
-    if f.type is not None and f.type not in CHUNK_TYPES:
-        raise QueryError("invalid_type", f"type must be one of {', '.join(CHUNK_TYPES)}")
-    date_from, date_to = parse_date(f.date_from, "date_from"), parse_date(f.date_to, "date_to")
-    if date_from and date_to and date_from > date_to:
-        raise QueryError("invalid_date", "date_from is after date_to")
-    request.filters = Filters(date_from, date_to, f.section or None, f.type, f.source or None, f.issue or None)
+    request.filters = request.filters.validated()
     return request
 
 
 # ---- ranking -----------------------------------------------------------------------------
-
-
-def fuse_rrf(ranked_lists: list[list[tuple[int, float]]], k: int = 60) -> list[tuple[int, float]]:
-    """Reciprocal-rank fusion: sum of 1/(k + rank) over the lists an item appears in."""
-    scores: dict[int, float] = {}
-    for ranked in ranked_lists:
-        for rank, (rowid, _) in enumerate(ranked, start=1):
-            scores[rowid] = scores.get(rowid, 0.0) + 1.0 / (k + rank)
-    return sorted(scores.items(), key=lambda item: -item[1])
-
-
-def _min_max(ranked: list[tuple[int, float]]) -> dict[int, float]:
-    if not ranked:
-        return {}
-    values = [score for _, score in ranked]
-    low, high = min(values), max(values)
-    span = (high - low) or 1.0
-    return {rowid: (score - low) / span for rowid, score in ranked}
-
-
-def fuse_weighted(
-    keyword: list[tuple[int, float]], semantic: list[tuple[int, float]], keyword_weight: float
-) -> list[tuple[int, float]]:
-    """Min-max normalised scores, combined linearly (an item missing from a list scores 0 there)."""
-    kw = _min_max([(rowid, -score) for rowid, score in keyword])  # bm25: lower is better
-    sem = _min_max(semantic)
-    combined = {
-        rowid: keyword_weight * kw.get(rowid, 0.0) + (1 - keyword_weight) * sem.get(rowid, 0.0)
-        for rowid in kw.keys() | sem.keys()
-    }
-    return sorted(combined.items(), key=lambda item: -item[1])
-
-
-def confident_keyword_hits(ranked: list[tuple[int, float]], floor: float) -> list[tuple[int, float]]:
-    """Keyword hits scoring at least `floor` x the best BM25 score.
-
-    A hit far below the best matched only near-ubiquitous terms (光伏, 组件), whose IDF is ~0;
-    letting it into the fusion lets semantic noise outvote a confident keyword match.
-    """
-    if not ranked or floor <= 0:
-        return ranked
-    best = -ranked[0][1]  # bm25() is negative: more negative is better
-    return [(rowid, score) for rowid, score in ranked if -score >= floor * best]
 
 
 def weighted_terms(kb: KnowledgeBase, terms: list[str]) -> list[str]:
@@ -163,7 +111,7 @@ def _keyword(kb: KnowledgeBase, terms: list[str], filters: Filters, limit: int) 
 def _semantic(kb: KnowledgeBase, text: str, filters: Filters, limit: int) -> list[tuple[int, float]]:
     view = kb.view()
     vector = kb.embedder.embed_query(text)
-    return view.vectors.search(vector, limit, view.columns.allowed(filters))
+    return view.vectors.search(vector, limit, filters.mask(view.columns))
 
 
 def rank(kb: KnowledgeBase, request: SearchRequest, query_text: str, terms: list[str]) -> tuple[list, int]:
@@ -194,8 +142,8 @@ def _hit(row, score: float, highlight_terms: list[str]) -> Hit:
         type=row["type"],
         text=row["text"],
         snippet=highlight(row["text"], highlight_terms),
-        issue=IssueRef(row["issue_id"], row["issue_title"], row["date_start"], row["date_end"], row["file"]),
-        article=ArticleRef(row["article_id"], row["article_title"], row["section"], row["source"], row["page"]),
+        issue=issue_ref(row),
+        article=article_ref(row),
     )
 
 

@@ -3,7 +3,7 @@
 Backends: torch fp32 (the reference), torch dynamic int8 (`quantize_dynamic` on nn.Linear),
 torch bf16 (weights cast to bfloat16), onnxruntime fp32 and int8 (`onnx`, `onnx-int8`: dynamic
 quantisation, per-channel weight scales, the feed-forward down-projections left fp32) through
-`kb.vectors.Embedder(backend=...)`, so what is measured is what ingest runs, and `onnx-int8-all`
+`kb.embedder.Embedder(backend=...)`, so what is measured is what ingest runs, and `onnx-int8-all`
 (those down-projections int8 too). The texts are the shipped corpus's chunks (`Chunk.embed_text`), repeated to
 `--texts`. Timing rounds interleave the backends (one run of each per round), so a neighbour's
 load hits them alike; the table shows medians and the ratio to torch fp32. Quality: cosine of
@@ -73,7 +73,7 @@ from indexer.pipeline import ingest  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from kb.evaluate import evaluate, load_queries  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
-from kb.vectors import Embedder  # noqa: E402
+from kb.embedder import Embedder  # noqa: E402
 
 QUERY = "分布式光伏补贴政策"
 BACKENDS = ["torch", "torch-int8", "torch-bf16", "onnx", "onnx-int8", "onnx-int8-all"]

@@ -38,7 +38,7 @@ from make_scaled_corpus import make_corpus
 from indexer.pipeline import IngestReport, ingest
 from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
-from kb.vectors import Embedder
+from kb.embedder import Embedder
 
 COLD_TARGET = 60.0  # unique chunks/s
 UNCHANGED_TARGET = 5.0  # seconds for 100 issues

@@ -39,7 +39,7 @@ from indexer.parse import parse_issue
 from indexer.pipeline import ingest
 from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
-from kb.vectors import Embedder
+from kb.embedder import Embedder
 
 BENCH = Path("data/bench")
 SOURCE = Path("corpus/pv-digest-2025-06-23.txt")
@@ -132,7 +132,7 @@ def build(size: int, model: Embedder) -> dict:
 def measure(data_dir: Path, repeat: int) -> dict:
     """Run in a fresh process: open the index like `kb serve`, time every mode and filter."""
     from kb.search import SearchRequest, search
-    from kb.store import Filters
+    from kb.filters import Filters
 
     settings = Settings(data_dir=data_dir, result_cache_size=0)  # every search computed, none kept
     started = time.perf_counter()

@@ -5,7 +5,7 @@
 Starts `kb serve` as a subprocess on 127.0.0.1 (only loopback: there is no host option) over
 --data-dir, or over a temporary index built with `kb ingest corpus --quiet`, then sends a
 seeded mix: good searches in every mode with filters, the hostile queries of
-tests/hostile_inputs.py, the search page, issue and article pages, /healthz. It prints
+tests/data/hostile_queries.json, the search page, issue and article pages, /healthz. It prints
 requests/s, p50/p95 latency per kind of request, counts per status class, 5xx and connection
 errors, and the server's peak RSS (VmHWM). A benchmark: it asserts nothing, but exits 1 when
 any request got a 5xx or a connection error, the two things a client must never see.
@@ -32,8 +32,9 @@ from urllib.parse import quote, urlencode
 from benchlib import LOOPBACK, child_peak_rss_mb, free_port, percentiles, print_table, serve_subprocess
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-from tests.hostile_inputs import HOSTILE_QUERIES  # noqa: E402  (the same list the tests send)
+# the same hostile list the tests send (tests/hostile_inputs.py reads this file too)
+HOSTILE_QUERIES = [(entry["name"], entry["query_string"]) for entry in
+                   json.loads((REPO / "tests" / "data" / "hostile_queries.json").read_text(encoding="utf-8"))]
 
 MODES = ("hybrid", "keyword", "semantic")
 GOOD_QUERIES = ("绿电码头", "钙钛矿", "分布式光伏", "可开放容量", "组件价格", "TOPCon 电池", "储能", "硅料",

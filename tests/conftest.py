@@ -16,7 +16,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from indexer.pipeline import ingest  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
-from kb.vectors import Embedder  # noqa: E402
+from kb.embedder import Embedder  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from indexer.text import title_key
 from indexer.toc import find_toc, parse_toc
-from kb.structured import SPACE_BESIDE_CJK
+from kb.numbers import SPACE_BESIDE_CJK
 
 TOC_PAGE = re.compile(r"^(?P<title>.*\S)\s+(?P<page>\d{1,3})$")
 RUNNING_HEADER = "光伏信息精选 · 示例光伏协会"

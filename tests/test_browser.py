@@ -51,7 +51,7 @@ def wait_until_healthy(process: subprocess.Popen, url: str) -> None:
 def server(tmp_path_factory, two_issues_kb):
     data = copy_of(two_issues_kb, tmp_path_factory.mktemp("served")).settings.data_dir
     port = free_port()
-    command = [sys.executable, "-c", "from kb.cli import main; main()", "serve", "--host", "127.0.0.1",
+    command = [sys.executable, "-c", "from cli import main; main()", "serve", "--host", "127.0.0.1",
                "--port", str(port), "--threads", "2", "--data-dir", str(data)]
     env = os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

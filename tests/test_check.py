@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli import main
 from kb.check import repair
-from kb.cli import main
 from kb.knowledge_base import KnowledgeBase
 from kb.search import SearchRequest, search
 

@@ -7,7 +7,7 @@ import shutil
 
 from click.testing import CliRunner
 
-from kb.cli import main
+from cli import main
 
 from .conftest import REAL_ISSUE
 

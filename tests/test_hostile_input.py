@@ -9,7 +9,7 @@ import re
 import pytest
 
 from indexer.pipeline import ingest
-from kb.catalog import Catalog
+from kb.store.catalog import Catalog
 from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
 from web import create_app

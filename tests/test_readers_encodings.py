@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli import main
 from indexer.parse import ParseError, parse_issue
 from indexer.readers import ReadError, read_document
-from kb.cli import main
 from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
 

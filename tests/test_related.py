@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from kb.related import related_articles, signature, story_of
+from kb.duplicates import story_of
+from kb.minhash import signature
+from kb.related import related_articles
 from kb.search import SearchRequest, search
 
 pytest_plugins = ["tests.two_issues"]

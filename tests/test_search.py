@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kb.search import QueryError, SearchRequest, fuse_rrf, search, weighted_terms
-from kb.store import Filters
+from kb.filters import Filters
 
 from .conftest import copy_of
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.structured import get_table, list_tables, policies, price_series
+from kb.store.numbers import get_table, list_tables, policies, price_series
 
 pytest_plugins = ["tests.two_issues"]
 

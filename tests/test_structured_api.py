@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from web import data_api
+from web import data_api, data_pages
 
 pytest_plugins = ["tests.two_issues"]
 
@@ -21,6 +21,7 @@ def client(two_issues_kb):
     app = Flask("data_api_test", template_folder=str(TEMPLATES))
     app.extensions["kb"] = two_issues_kb
     app.register_blueprint(data_api.bp)
+    app.register_blueprint(data_pages.bp)
     return app.test_client()
 
 

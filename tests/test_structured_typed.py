@@ -10,7 +10,7 @@ from indexer.parse import parse_issue
 from indexer.prices import price_records
 from indexer.typed import column_units, type_cell, typed_rows
 from kb.models import Article, Table
-from kb.structured import PriceRecord, TypedCell, product_name
+from kb.numbers import PriceRecord, TypedCell, product_name
 
 from .conftest import REAL_ISSUE
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.vectors import VectorIndex
+from kb.vector_index import VectorIndex
 
 DIM = 64
 
@@ -58,7 +58,7 @@ def test_filtered_search_returns_only_allowed_rowids_best_first(data, share, mon
     rng = np.random.default_rng(2)
     allowed = np.sort(rng.choice(ids, int(len(ids) * share), replace=False))
     if share > 0.1:
-        monkeypatch.setattr("kb.vectors.EXACT_SUBSET", 100)  # force the IVF path with a selector
+        monkeypatch.setattr("kb.vector_index.EXACT_SUBSET", 100)  # force the IVF path with a selector
     for query in queries[:10]:
         hits = index.search(query, 10, allowed)
         assert len(hits) == 10 and set(r for r, _ in hits) <= set(allowed.tolist())

@@ -1,7 +1,7 @@
 """The Flask application factory: one `KnowledgeBase`, the blueprints, and the app-wide rules.
 
 `create_app(settings)` is what `kb serve` and the tests run. The knowledge base lives in
-`app.extensions["kb"]` (blueprints reach it through `web.current_kb()`). Before each request
+`app.extensions["kb"]` (blueprints reach it through `web.context.current_kb()`). Before each request
 the app compares the store's generation with the one it last saw, so a server picks up an
 ingest run from another process without a restart. JSON is UTF-8 (not \\u-escaped), the
 JSON endpoints allow cross-origin GETs, and searches may be rate-limited per client (`web.ratelimit`).
@@ -14,14 +14,13 @@ from flask import Flask, current_app, request
 from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
 
-from . import errors, ratelimit
+from . import api, data_api, data_pages, errors, pages, ratelimit
+from .context import current_kb
 
 
 def blueprint_modules() -> list:
     """Every area of the site, in one list: add a module with a `bp` here to mount it."""
-    from . import api, data_api, pages
-
-    return [pages, api, data_api]
+    return [pages, api, data_api, data_pages]
 
 
 def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> Flask:
@@ -40,14 +39,11 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     app.before_request(_follow_ingests)
     app.after_request(_allow_cross_origin_reads)
     errors.register(app)
-    for module in blueprint_modules():
+    app.extensions["kb_blueprint_modules"] = blueprint_modules()  # what /api/openapi.json describes
+    for module in app.extensions["kb_blueprint_modules"]:
         app.register_blueprint(module.bp)
     app.jinja_env.globals["nav_links"] = _nav_links(app)
     return app
-
-
-def current_kb() -> KnowledgeBase:
-    return current_app.extensions["kb"]
 
 
 def _follow_ingests() -> None:
@@ -55,7 +51,7 @@ def _follow_ingests() -> None:
     if request.endpoint == "static":
         return
     kb = current_kb()
-    generation = kb.store.generation
+    generation = kb.generation
     if generation != current_app.extensions["kb_generation"]:
         kb.refresh_vectors()
         current_app.extensions["kb_generation"] = generation
@@ -75,7 +71,8 @@ def _allow_cross_origin_reads(response):
     return response
 
 
-NAV = (("pages.search_page", "搜索"), ("pages.issues", "期刊"), ("data.tables_page", "表格"), ("data.prices_page", "价格"))
+NAV = (("pages.search_page", "搜索"), ("pages.issues", "期刊"), ("data_pages.tables_page", "表格"),
+       ("data_pages.prices_page", "价格"))
 
 
 def _nav_links(app: Flask) -> list[tuple[str, str]]:

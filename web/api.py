@@ -7,21 +7,21 @@ with the code `index_not_built`, since the server, not the client, has to change
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from kb.attribution import attribution_line
-from kb.catalog import Catalog
-from kb.search import search, validate
+from kb.search import validate
 
-from . import current_kb, openapi
+from . import openapi
+from .context import current_kb
 from .errors import json_error
 from .params import search_request
 
 bp = Blueprint("api", __name__)
 
 
-def catalog() -> Catalog:
-    return Catalog(current_kb().store)
+def catalog():
+    return current_kb().catalog()
 
 
 @bp.get("/api/search")
@@ -29,7 +29,7 @@ def api_search():
     request_ = validate(search_request(request.args), current_kb())  # a bad request is a 400 even with no index
     if catalog().is_empty():
         return json_error(503, "index_not_built", "no issues are indexed yet: run `kb ingest` first")
-    response = search(current_kb(), request_)
+    response = current_kb().search(request_)
     for hit in response["results"]:
         hit["attribution"] = attribution_line(hit["issue"], hit["article"])
     return jsonify(response)
@@ -76,11 +76,9 @@ def healthz():
 
 @bp.get("/api/openapi.json")
 def api_openapi():
-    from . import blueprint_modules
-
     settings = current_kb().settings
     extra: dict = {}
-    for module in blueprint_modules():
+    for module in current_app.extensions["kb_blueprint_modules"]:
         if module is not openapi and hasattr(module, "openapi_paths"):
             extra |= module.openapi_paths(settings)
     return jsonify(openapi.document(settings, request.host_url.rstrip("/"), extra))

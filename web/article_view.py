@@ -15,7 +15,8 @@ from markupsafe import Markup, escape
 from kb.glossary import expand_query
 from kb.knowledge_base import KnowledgeBase
 from kb.models import PARAGRAPH_SEPARATOR
-from kb.search import QueryError, clean_query
+from kb.errors import QueryError
+from kb.search import clean_query
 from kb.segment import query_terms
 from kb.snippets import highlight
 

@@ -1,9 +1,9 @@
-"""The numbers across issues, as JSON and as pages: tables, price series, policy clauses, related articles.
+"""The numbers across issues as JSON: tables, price series, policy clauses, related articles.
 
-JSON: GET /api/tables, /api/tables/<id> (?format=csv), /api/prices, /api/policies,
-/api/articles/<id>/related. Pages: /tables, /tables/<id>, /prices (an SVG chart per product).
-Every read is a `kb.structured` / `kb.related` function; bad parameters are a JSON 400.
-The app that registers `bp` keeps its `KnowledgeBase` in `app.extensions["kb"]`.
+GET /api/tables, /api/tables/<id> (?format=csv), /api/prices, /api/policies,
+/api/articles/<id>/related. Every read is a `KnowledgeBase` call; bad parameters are a JSON 400
+(the blueprint's own handler, so it answers so even mounted alone). The pages over the same
+reads are in `web.data_pages`.
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, request
 
-from kb.knowledge_base import KnowledgeBase
-from kb.related import related_articles
-from kb.search import QueryError, parse_date
-from kb.structured import get_table, list_tables, policies, price_series
+from kb.errors import QueryError
 
-from .charts import Point, line_chart
+from .context import current_kb
+from .errors import json_error
+from .params import bounded_number, date_range, short_text
 
 bp = Blueprint("data", __name__)
 
@@ -26,55 +25,28 @@ MAX_LIMIT = 500
 MAX_RELATED = 50
 
 
-def _kb() -> KnowledgeBase:
-    return current_app.extensions["kb"]
-
-
-def _int(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name, "")
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise QueryError(f"invalid_{name}", f"{name} must be a whole number, not {raw[:20]!r}") from None
-    if not low <= value <= high:
-        raise QueryError(f"invalid_{name}", f"{name} must be between {low} and {high}")
-    return value
-
-
-def _text(name: str) -> str | None:
-    value = request.args.get(name, "").strip()
-    return value[:200] or None
-
-
-def _dates() -> tuple[str | None, str | None]:
-    date_from = parse_date(request.args.get("date_from"), "date_from")
-    date_to = parse_date(request.args.get("date_to"), "date_to")
-    if date_from and date_to and date_from > date_to:
-        raise QueryError("invalid_date", "date_from is after date_to")
-    return date_from, date_to
-
-
 @bp.errorhandler(QueryError)
 def _bad_request(error: QueryError):
-    return jsonify({"error": {"code": error.code, "message": error.message}}), 400
+    return json_error(400, error.code, error.message)
 
 
 def _not_found(what: str):
-    return jsonify({"error": {"code": "not_found", "message": f"no {what}"}}), 404
+    return json_error(404, "not_found", f"no {what}")
 
 
-# ---- JSON ---------------------------------------------------------------------------------
+def table_listing() -> dict:
+    """The tables the query string asks for (shared with the tables page)."""
+    date_from, date_to = date_range(request.args)
+    return current_kb().list_tables(
+        caption=short_text(request.args, "caption"), issue=short_text(request.args, "issue"), date_from=date_from,
+        date_to=date_to, limit=bounded_number(request.args, "limit", 100, 1, MAX_LIMIT),
+        offset=bounded_number(request.args, "offset", 0, 0, 1_000_000),
+    )
 
 
 @bp.get("/api/tables")
 def api_tables():
-    date_from, date_to = _dates()
-    return jsonify(list_tables(
-        _kb().store, caption=_text("caption"), issue=_text("issue"), date_from=date_from, date_to=date_to,
-        limit=_int("limit", 100, 1, MAX_LIMIT), offset=_int("offset", 0, 0, 1_000_000),
-    ))
+    return jsonify(table_listing())
 
 
 @bp.get("/api/tables/<table_id>")
@@ -82,7 +54,7 @@ def api_table(table_id: str):
     output = request.args.get("format", "json")
     if output not in ("json", "csv"):
         raise QueryError("invalid_format", "format must be json or csv")
-    table = get_table(_kb().store, table_id)
+    table = current_kb().get_table(table_id)
     if table is None:
         return _not_found(f"table {table_id}")
     if output == "json":
@@ -105,64 +77,23 @@ def table_csv(table: dict) -> str:
 
 @bp.get("/api/prices")
 def api_prices():
-    date_from, date_to = _dates()
-    product = _text("product")
-    return jsonify({"product": product, "series": price_series(_kb().store, product, date_from, date_to)})
+    date_from, date_to = date_range(request.args)
+    product = short_text(request.args, "product")
+    return jsonify({"product": product, "series": current_kb().price_series(product, date_from, date_to)})
 
 
 @bp.get("/api/policies")
 def api_policies():
-    date_from, date_to = _dates()
-    clauses = policies(_kb().store, province=_text("province"), status=_text("status"), date_from=date_from,
-                       date_to=date_to, issue=_text("issue"))
+    date_from, date_to = date_range(request.args)
+    clauses = current_kb().policies(province=short_text(request.args, "province"),
+                                    status=short_text(request.args, "status"), date_from=date_from,
+                                    date_to=date_to, issue=short_text(request.args, "issue"))
     return jsonify({"total": len(clauses), "policies": clauses})
 
 
 @bp.get("/api/articles/<article_id>/related")
 def api_related(article_id: str):
-    kb = _kb()
-    related = related_articles(kb.store, kb.model_name, article_id, k=_int("k", 5, 1, MAX_RELATED))
+    related = current_kb().related_articles(article_id, k=bounded_number(request.args, "k", 5, 1, MAX_RELATED))
     if related is None:
         return _not_found(f"article {article_id}")
     return jsonify({"article": article_id, "related": related})
-
-
-# ---- pages --------------------------------------------------------------------------------
-
-
-@bp.app_template_global("related_articles")
-def related_for_page(article_id: str, k: int = 5) -> list[dict]:
-    """For an article page: `{% for r in related_articles(article.id) %}` (see data/_related.html)."""
-    kb = _kb()
-    return related_articles(kb.store, kb.model_name, article_id, k=k) or []
-
-
-@bp.get("/tables")
-def tables_page():
-    date_from, date_to = _dates()
-    found = list_tables(_kb().store, caption=_text("caption"), issue=_text("issue"), date_from=date_from,
-                        date_to=date_to, limit=_int("limit", 100, 1, MAX_LIMIT), offset=_int("offset", 0, 0, 1_000_000))
-    return render_template("data/tables.html", found=found, args=request.args)
-
-
-@bp.get("/tables/<table_id>")
-def table_page(table_id: str):
-    table = get_table(_kb().store, table_id)
-    if table is None:
-        abort(404)
-    numeric = [any(isinstance(row[i], (int, float)) for row in table["rows"]) for i in range(len(table["headers"]))]
-    return render_template("data/table.html", table=table, numeric=numeric)
-
-
-@bp.get("/prices")
-def prices_page():
-    date_from, date_to = _dates()
-    product = _text("product")
-    series = price_series(_kb().store, product, date_from, date_to)
-    charts = [
-        (entry, line_chart([Point(p["date"], p["price"], f"{p['date']}: {p['price']:g} {entry['unit']}")
-                            for p in entry["points"]], unit=entry["unit"]))
-        for entry in series
-    ]
-    products = [entry["product"] for entry in price_series(_kb().store)] if product else [e["product"] for e in series]
-    return render_template("data/prices.html", charts=charts, products=products, args=request.args)

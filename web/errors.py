@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from kb.search import QueryError
+from kb.errors import QueryError
 
 JSON_PREFIXES = ("/api/", "/healthz")
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from kb.attribution import attribution_line, date_range_label
-from kb.catalog import Catalog
-from kb.search import QueryError, search, validate
+from kb.errors import QueryError
+from kb.search import validate
 
-from . import article_view, current_kb
+from . import article_view
+from .context import current_kb
 from .errors import query_message
 from .params import FILTER_NAMES, search_request
 
@@ -57,7 +58,7 @@ def labels() -> dict:
 @bp.get("/search")
 def search_page():
     kb = current_kb()
-    catalog = Catalog(kb.store)
+    catalog = kb.catalog()
     context = {"q": request.args.get("q", ""), "mode": request.args.get("mode") or "hybrid", "response": None,
                "error": None, "issues": {issue["id"]: issue for issue in catalog.issues()}}
     context["active_filters"] = [(name, request.args[name]) for name in FILTER_NAMES if request.args.get(name)]
@@ -68,7 +69,7 @@ def search_page():
             if not context["issues"]:
                 context["error"], status = EMPTY_INDEX, 503
             else:
-                context["response"] = search(kb, search_request_)
+                context["response"] = kb.search(search_request_)
                 context["pages"] = pagination(context["response"]["total"], search_request_.offset, search_request_.k)
         except QueryError as error:
             context["error"], status = query_message(error), 400
@@ -98,7 +99,7 @@ def pagination(total: int, offset: int, k: int) -> dict:
 @bp.get("/articles/<article_id>")
 def article_page(article_id: str):
     kb = current_kb()
-    article = Catalog(kb.store).article(article_id)
+    article = kb.catalog().article(article_id)
     if article is None:
         abort(404)
     query = request.args.get("q", "")
@@ -114,14 +115,14 @@ def article_page(article_id: str):
 
 @bp.get("/issues")
 def issues():
-    catalog = Catalog(current_kb().store)
+    catalog = current_kb().catalog()
     listed = [catalog.issue(issue["id"]) for issue in catalog.issues()]
     return render_template("issues.html", issues=[issue for issue in listed if issue], empty_index=EMPTY_INDEX)
 
 
 @bp.get("/issues/<issue_id>")
 def issue_page(issue_id: str):
-    issue = Catalog(current_kb().store).issue(issue_id)
+    issue = current_kb().catalog().issue(issue_id)
     if issue is None:
         abort(404)
     return render_template("issue.html", issue=issue)

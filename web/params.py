@@ -1,7 +1,9 @@
-"""Query-string parameters -> a `SearchRequest`, shared by the search page and /api/search.
+"""Query-string parameters: a `SearchRequest` for the search page and /api/search, and the
+numbers, texts and dates of the data endpoints and pages.
 
-Only the shape is checked here (whole numbers, yes/no); ranges, dates, modes and types are
-checked by `kb.search.validate`, so the page, the API and the CLI reject the same things.
+Only the shape is checked here (whole numbers, yes/no); ranges, dates, modes and types of a
+search are checked by `kb.search.validate`, and dates everywhere by `kb.filters`, so the page,
+the API and the CLI reject the same things.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from kb.search import QueryError, SearchRequest
-from kb.store import Filters
+from kb.errors import QueryError
+from kb.filters import Filters, parse_dates
+from kb.search import SearchRequest
 
 FILTER_NAMES = ("date_from", "date_to", "section", "type", "source", "issue")
 PAGE_SIZE = 10
@@ -24,6 +27,24 @@ def whole_number(args: Mapping[str, str], name: str, default: int) -> int:
     if not WHOLE_NUMBER.fullmatch(raw):
         raise QueryError(f"invalid_{name}", f"{name} must be a whole number below a billion, not {raw[:20]!r}")
     return int(raw)
+
+
+def bounded_number(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole number within [low, high]; QueryError naming the parameter otherwise."""
+    value = whole_number(args, name, default)
+    if not low <= value <= high:
+        raise QueryError(f"invalid_{name}", f"{name} must be between {low} and {high}")
+    return value
+
+
+def short_text(args: Mapping[str, str], name: str) -> str | None:
+    """A text parameter, trimmed and cut to 200 characters; None when empty."""
+    return args.get(name, "").strip()[:200] or None
+
+
+def date_range(args: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """(date_from, date_to) of the query string, parsed by the one date rule (kb/filters.py)."""
+    return parse_dates(args.get("date_from"), args.get("date_to"))
 
 
 def yes_no(args: Mapping[str, str], name: str) -> bool | None:

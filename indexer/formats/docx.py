@@ -18,7 +18,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml.etree import XMLSyntaxError
 
-from ..readers import READERS, ReadError
+from .base import READERS, ReadError
 from .layout import Block, clean_cell, to_text
 
 PARAGRAPH, TABLE, CONTENT_CONTROL = qn("w:p"), qn("w:tbl"), qn("w:sdt")

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from ..parse import DATE_RANGE
-from ..readers import READERS, ReadError, decode_text
+from .base import READERS, ReadError, decode_text
 from ..text import SOURCE_LINE, iso_date, title_key
 from ..toc import TOC_HEADING
 from .layout import Block, clean_line, to_text

@@ -22,7 +22,7 @@ import pdfplumber
 from pdfminer.pdfparser import PDFSyntaxError
 from pdfplumber.utils.exceptions import PdfminerException
 
-from ..readers import READERS, ReadError
+from .base import READERS, ReadError
 from ..text import PAGE_NUMBER_LINE, join_broken, title_key
 from ..toc import NUMBERED, TOC_HEADING, TRAILING_PAGE
 from .layout import Block, clean_cell, to_text

@@ -1,6 +1,9 @@
-"""`kb` command line: each command a thin shell over a library function.
+"""The top floor: the `kb` command line, where the indexer, the library and the web app meet.
 
-Every command takes `--data-dir` (or KB_DATA_DIR) after its name.
+Each click command is a thin shell over a `KnowledgeBase` call (`ingest` runs the indexer,
+`serve` starts the web app); library errors become a CLI message here, at the edge. Nothing
+imports this package: `kb` (the console script) runs `cli:main`. Every command takes
+`--data-dir` (or KB_DATA_DIR) after its name.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from pathlib import Path
 
 import click
 
-from .attribution import attribution_line
-from .config import Settings
-from .knowledge_base import KnowledgeBase
-from .search import MODES, QueryError, SearchRequest, search
-from .store import Filters
-from .vectors import ModelError
+from kb.attribution import attribution_line
+from kb.config import Settings
+from kb.evaluate import evaluate, format_table, load_queries, misses
+from kb.knowledge_base import KnowledgeBase
+from kb.errors import QueryError
+from kb.search import MODES, SearchRequest
+from kb.filters import Filters
+from kb.errors import ModelError
 
 MARK = re.compile(r"</?mark>")
 
@@ -56,7 +61,7 @@ def main() -> None:
 @data_dir_option
 def ingest(kb: KnowledgeBase, paths: tuple[Path, ...], prune: bool, quiet: bool) -> None:
     """Index issue files (default: the corpus folder). Unchanged files are skipped."""
-    from indexer.pipeline import ingest as run_ingest
+    from indexer.pipeline import ingest as run_ingest  # here, so `kb search` never loads the readers
 
     report = run_ingest(kb, list(paths) or [kb.settings.corpus_dir], prune=prune, progress=not quiet)
     for path, reason in report.failed.items():
@@ -95,19 +100,20 @@ def search_command(kb: KnowledgeBase, query: str, as_json: bool, **options) -> N
     if query == "-":
         for line in sys.stdin:
             if line.strip():
-                click.echo(json.dumps(_run(kb, line.strip(), options), ensure_ascii=False))
+                click.echo(json.dumps(_answer_line(kb, line.strip(), options), ensure_ascii=False))
         return
-    response = _run(kb, query, options)
-    if "error" in response:
-        raise click.UsageError(response["error"]["message"])
+    try:
+        response = kb.search(_request(query, options))
+    except QueryError as exc:
+        raise click.UsageError(exc.message) from exc
     if as_json:
         click.echo(json.dumps(response, ensure_ascii=False, indent=2))
     else:
         click.echo(_readable(response))
 
 
-def _run(kb: KnowledgeBase, query: str, options: dict) -> dict:
-    request = SearchRequest(
+def _request(query: str, options: dict) -> SearchRequest:
+    return SearchRequest(
         query=query,
         mode=options["mode"],
         k=options["k"],
@@ -116,8 +122,12 @@ def _run(kb: KnowledgeBase, query: str, options: dict) -> dict:
                         options["source"]),
         expand=False if options["no_expand"] else None,
     )
+
+
+def _answer_line(kb: KnowledgeBase, query: str, options: dict) -> dict:
+    """One JSON line of `kb search -`: the result contract, or the error, so one bad line stops nothing."""
     try:
-        return search(kb, request)
+        return kb.search(_request(query, options))
     except QueryError as exc:
         return {"query": query, "error": {"code": exc.code, "message": exc.message}}
 
@@ -148,8 +158,6 @@ def _readable(response: dict) -> str:
 @data_dir_option
 def eval_command(kb: KnowledgeBase, queries_file: Path, mode: str, no_expand: bool, show_misses: bool) -> None:
     """MRR@10, hit@1 and hit@5 over labelled queries (JSON lines: id, q, article, contains, kind)."""
-    from .evaluate import evaluate, format_table, load_queries, misses
-
     queries = load_queries(queries_file)
     modes = list(MODES) if mode == "all" else [mode]
     scores = evaluate(kb, queries, modes, expand=False if no_expand else None)
@@ -163,12 +171,7 @@ def eval_command(kb: KnowledgeBase, queries_file: Path, mode: str, no_expand: bo
 @data_dir_option
 def stats(kb: KnowledgeBase, as_json: bool) -> None:
     """Counts per issue, section and type; database and vector index sizes."""
-    counts = kb.store.counts()
-    vectors_path = kb.settings.vectors_path
-    counts["files"] = {
-        "database_bytes": kb.settings.db_path.stat().st_size if kb.settings.db_path.exists() else 0,
-        "vectors_bytes": vectors_path.stat().st_size if vectors_path.exists() else 0,
-    }
+    counts = kb.stats()
     if as_json:
         click.echo(json.dumps(counts, ensure_ascii=False, indent=2))
         return
@@ -184,10 +187,7 @@ def stats(kb: KnowledgeBase, as_json: bool) -> None:
 @data_dir_option
 def check(kb: KnowledgeBase, repair: bool, as_json: bool) -> None:
     """Verify that the database and the vector index agree; exit 1 if a problem remains."""
-    from .check import check as run_check
-    from .check import repair as run_repair
-
-    report = run_repair(kb) if repair else run_check(kb)
+    report = kb.repair() if repair else kb.check()
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -210,7 +210,7 @@ def check(kb: KnowledgeBase, repair: bool, as_json: bool) -> None:
 @data_dir_option
 def serve(kb: KnowledgeBase, host: str, port: int, threads: int) -> None:
     """Serve the search pages and the JSON API with waitress (a production WSGI server), at /."""
-    from web import create_app
+    from web import create_app  # here, so the other commands never load Flask
     from web.server import serve as serve_app
 
     click.echo("loading the model and the indexes…", err=True)

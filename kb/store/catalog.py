@@ -11,25 +11,22 @@ import json
 import sqlite3
 from dataclasses import asdict
 
-from .attribution import attribution_line
-from .models import PARAGRAPH_SEPARATOR, TocEntry
-from .store import Store
-from .structured import article_dict, issue_dict
+from ..attribution import attribution_line
+from ..models import PARAGRAPH_SEPARATOR, TocEntry
+from .inventory import Inventory
+from .rows import ARTICLE_COLUMNS, ISSUE_COLUMNS, article_dict, issue_dict
 
 ISSUE_SELECT = (
-    "SELECT i.id AS issue_id, i.title AS issue_title, i.publisher, i.date_start, i.date_end, i.file,"
-    " i.toc_json, (SELECT count(*) FROM articles a WHERE a.issue_id = i.id) AS n_articles FROM issues i"
+    f"SELECT {ISSUE_COLUMNS}, i.publisher, i.toc_json,"
+    " (SELECT count(*) FROM articles a WHERE a.issue_id = i.id) AS n_articles FROM issues i"
 )
-ARTICLE_COLUMNS = (
-    "a.id AS article_id, a.title AS article_title, a.section, a.source, a.page, a.ordinal, a.paragraphs_json,"
-    " i.id AS issue_id, i.title AS issue_title, i.date_start, i.date_end, i.file"
-)
+ARTICLE_SELECT = f"SELECT {ARTICLE_COLUMNS}, a.ordinal, a.paragraphs_json, {ISSUE_COLUMNS}"
 
 
 class Catalog:
     """Browsing reads over one `Store`; cheap to build, so make one per request."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Inventory):
         self.store = store
 
     def _conn(self) -> sqlite3.Connection:
@@ -53,7 +50,7 @@ class Catalog:
         articles = [
             article_dict(r) | {"ordinal": r["ordinal"]}
             for r in self._conn().execute(
-                f"SELECT {ARTICLE_COLUMNS} FROM articles a JOIN issues i ON i.id = a.issue_id"
+                f"{ARTICLE_SELECT} FROM articles a JOIN issues i ON i.id = a.issue_id"
                 " WHERE a.issue_id = ? ORDER BY a.ordinal",
                 (issue_id,),
             )
@@ -67,12 +64,12 @@ class Catalog:
         """The whole article: paragraphs, tables, attribution, and its chunks' places in it.
 
         Text chunks carry their [start, end) span in `text` (paragraphs joined by "\\n"); table
-        rows and policy clauses carry the table and row they came from, so a search hit can be
-        shown in place.
+        rows and policy clauses carry the table and row they came from (stored with the chunk when
+        it was written), so a search hit can be shown in place.
         """
         conn = self._conn()
         row = conn.execute(
-            f"SELECT {ARTICLE_COLUMNS} FROM articles a JOIN issues i ON i.id = a.issue_id WHERE a.id = ?",
+            f"{ARTICLE_SELECT} FROM articles a JOIN issues i ON i.id = a.issue_id WHERE a.id = ?",
             (article_id,),
         ).fetchone()
         if row is None:
@@ -86,9 +83,10 @@ class Catalog:
         ]
         chunks = [
             {"id": c["id"], "type": c["type"], "start": c["start"], "end": c["end"]}
-            | (_place_in_tables(c["text"], tables) if c["type"] != "text" else {})
+            | ({"table": c["table_id"], "row": c["row_index"]} if c["type"] != "text" else {})
             for c in conn.execute(
-                'SELECT id, type, text, start, "end" FROM chunks WHERE article_id = ? ORDER BY ordinal', (article_id,)
+                'SELECT id, type, start, "end", table_id, row_index FROM chunks WHERE article_id = ? ORDER BY ordinal',
+                (article_id,),
             )
         ]
         siblings = conn.execute(
@@ -113,10 +111,7 @@ class Catalog:
     def health(self) -> dict:
         """What is indexed: row counts and the generation readers compare to notice an ingest."""
         conn = self._conn()
-        counts = {
-            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("issues", "articles", "chunks", "tables")
-        }
+        counts = {table: self.store.row_count(table) for table in ("issues", "articles", "chunks", "tables")}
         latest = conn.execute("SELECT max(date_end) FROM issues").fetchone()[0]
         return {"generation": self.store.generation, "counts": counts, "latest_issue_end": latest}
 
@@ -132,36 +127,6 @@ def _link_toc(toc: list[TocEntry], articles: list[dict]) -> list[dict]:
         asdict(entry) | {"article_id": by_title.get(entry.title) or by_ordinal.get(entry.number)}
         for entry in toc
     ]
-
-
-def _place_in_tables(chunk_text: str, tables: list[dict]) -> dict:
-    """{"table": id, "row": index} of the row a table-row or policy chunk was made from.
-
-    A row chunk is the table's caption, then a line of "header：value" pairs joined by "；" for
-    the non-empty cells; the row is the first whose values all appear there, in order.
-    """
-    heading, _, cells_line = chunk_text.rpartition("\n")
-    for table in tables:
-        if table["caption"] and not heading.startswith(table["caption"]):
-            continue
-        for index, row in enumerate(table["rows"]):
-            values = [value for value in row if value.strip()]
-            if values and _values_in_order(cells_line, values):
-                return {"table": table["id"], "row": index}
-    return {"table": None, "row": None}
-
-
-def _values_in_order(cells_line: str, values: list[str]) -> bool:
-    position = 0
-    for value in values:
-        while True:
-            found = cells_line.find("：" + value, position)
-            if found < 0:
-                return False
-            position = found + 1 + len(value)
-            if cells_line[position : position + 1] in ("；", ""):
-                break
-    return True
 
 
 def _sibling(rows: list[sqlite3.Row], ordinal: int) -> dict | None:

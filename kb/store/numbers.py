@@ -1,129 +1,23 @@
-"""The numbers in the issues: typed table cells, price records and policy clauses across issues.
+"""Reads of the numbers across issues: tables (typed rows), price series, policy clauses.
 
-The indexer reads an issue's tables cell by cell (numbers as numbers, units kept, dates as ISO)
-and its supply-chain price report into `PriceRecord`s, and hands them over as a
-`StructuredIssue`; `write_structured` stores them in the issue's write transaction. The read
-functions below serve the tables, prices and policies endpoints, each a plain function over a
-`Store` returning JSON-ready dicts.
+Each is a plain function over a `Store` returning JSON-ready dicts with the same issue and
+article references as the search result contract. Dates follow the one overlap rule of
+kb/filters.py.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import sqlite3
-import unicodedata
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
 
-from .models import ArticleRef, Issue, IssueRef
-
-if TYPE_CHECKING:
-    from .store import Store
-
-
-@dataclass
-class TypedCell:
-    """One table cell: its text, and its number (with unit) or ISO date when it is one."""
-
-    text: str
-    number: int | float | None = None
-    unit: str | None = None
-    date: str | None = None  # YYYY-MM-DD, or YYYY-MM when the day is not given
-
-    @property
-    def value(self) -> int | float | str | None:
-        if self.number is not None:
-            return self.number
-        return self.date or self.text or None
-
-
-@dataclass
-class PriceRecord:
-    """One quoted price: '182mm TOPCon双面双玻组件报价为 0.67 元/W' -> (product, 0.67, 元/W)."""
-
-    product: str
-    price: float  # a range's midpoint
-    unit: str
-    low: float | None = None  # the ends of a quoted range ("0.70-0.74 元/W"), else None
-    high: float | None = None
-
-
-@dataclass
-class StructuredIssue:
-    """What the indexer read from an issue's tables and price report, keyed by article id."""
-
-    tables: dict[str, list[list[list[TypedCell]]]] = field(default_factory=dict)  # article -> tables -> rows
-    prices: dict[str, list[PriceRecord]] = field(default_factory=dict)
-
-
-SPACE_BESIDE_CJK = re.compile(r"\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+")
-
-
-def product_name(text: str) -> str:
-    """The one spelling of a product: NFKC, single spaces, none beside a Chinese character
-    ('182mm TOPCon 双面双玻组件' -> '182mm TOPCon双面双玻组件'). Stored names and queries both."""
-    return SPACE_BESIDE_CJK.sub("", " ".join(unicodedata.normalize("NFKC", text).split()))
-
-
-def table_id(article_id: str, ordinal: int) -> str:
-    """The id of an article's `ordinal`-th table (1-based)."""
-    return f"{article_id}-t{ordinal}"
-
-
-# ---- writes (inside Store.replace_issue's transaction) ----------------------------------
-
-
-def write_structured(conn: sqlite3.Connection, issue: Issue, structured: StructuredIssue | None) -> None:
-    if structured is None:
-        return
-    for article in issue.articles:
-        for ordinal, rows in enumerate(structured.tables.get(article.id, []), start=1):
-            headers = article.tables[ordinal - 1].headers
-            conn.executemany(
-                "INSERT INTO table_cells (table_id, row_index, col_index, header, text, number, unit, date)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(table_id(article.id, ordinal), r, c, headers[c] if c < len(headers) else "", cell.text,
-                  cell.number, cell.unit, cell.date)
-                 for r, row in enumerate(rows) for c, cell in enumerate(row)],
-            )
-        conn.executemany(
-            "INSERT INTO prices (article_id, issue_id, product, price, low, high, unit, source)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(article.id, issue.id, p.product, p.price, p.low, p.high, p.unit, article.source)
-             for p in structured.prices.get(article.id, [])],
-        )
-
-
-# ---- reads ------------------------------------------------------------------------------
-
-ISSUE_COLUMNS = "i.id AS issue_id, i.title AS issue_title, i.date_start, i.date_end, i.file"
-
-
-def issue_dict(row: sqlite3.Row) -> dict:
-    """The result contract's issue reference, from a row with the hit columns' names."""
-    return asdict(IssueRef(row["issue_id"], row["issue_title"], row["date_start"], row["date_end"], row["file"]))
-
-
-def article_dict(row: sqlite3.Row) -> dict:
-    """The result contract's article reference, from a row with the hit columns' names."""
-    return asdict(ArticleRef(row["article_id"], row["article_title"], row["section"], row["source"], row["page"]))
-
-
-def _issue_range(date_from: str | None, date_to: str | None, issue: str | None) -> tuple[list[str], list]:
-    """Conditions on alias i: issues overlapping [date_from, date_to] (the rule of store.Filters), or one issue."""
-    clauses, params = [], []
-    for condition, value in (("i.date_end >= ?", date_from), ("i.date_start <= ?", date_to), ("i.id = ?", issue)):
-        if value:
-            clauses.append(condition)
-            params.append(value)
-    return clauses, params
-
+from ..filters import issue_range
+from ..numbers import TypedCell, product_name
+from .inventory import Inventory as Store
+from .rows import ARTICLE_COLUMNS, ISSUE_COLUMNS, article_dict, issue_dict
 
 def list_tables(store: Store, caption: str | None = None, issue: str | None = None, date_from: str | None = None,
                 date_to: str | None = None, limit: int = 100, offset: int = 0) -> dict:
     """Tables newest issue first; `caption` matches part of the caption or the article title."""
-    clauses, params = _issue_range(date_from, date_to, issue)
+    clauses, params = issue_range(date_from, date_to, issue)
     if caption:
         clauses.append("(t.caption LIKE ? ESCAPE '\\' OR a.title LIKE ? ESCAPE '\\')")
         params += [_like(caption)] * 2
@@ -133,7 +27,7 @@ def list_tables(store: Store, caption: str | None = None, issue: str | None = No
     total = conn.execute(f"SELECT count(*) {joins} WHERE {where}", params).fetchone()[0]
     rows = conn.execute(
         f"SELECT t.id, t.caption, t.unit, t.credit, t.headers_json, json_array_length(t.rows_json) AS n_rows,"
-        f" a.id AS article_id, a.title AS article_title, a.section, a.source, a.page, {ISSUE_COLUMNS}"
+        f" {ARTICLE_COLUMNS}, {ISSUE_COLUMNS}"
         f" {joins} WHERE {where} ORDER BY i.date_start DESC, a.ordinal, t.ordinal LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
@@ -149,7 +43,7 @@ def get_table(store: Store, table: str) -> dict | None:
     """One table with its typed rows: each cell's value (number, ISO date or text) and unit."""
     conn = store.connection()
     row = conn.execute(
-        f"SELECT t.*, a.id AS article_id, a.title AS article_title, a.section, a.source, a.page, {ISSUE_COLUMNS}"
+        f"SELECT t.*, {ARTICLE_COLUMNS}, {ISSUE_COLUMNS}"
         " FROM tables t JOIN articles a ON a.id = t.article_id JOIN issues i ON i.id = t.issue_id WHERE t.id = ?",
         (table,),
     ).fetchone()
@@ -187,7 +81,7 @@ def price_series(store: Store, product: str | None = None, date_from: str | None
     `product` matches exactly (spaces beside Chinese ignored) when some product is so named,
     else as a part of the name ('TOPCon' -> every TOPCon product); None lists every product.
     """
-    clauses, params = _issue_range(date_from, date_to, None)
+    clauses, params = issue_range(date_from, date_to, None)
     conn = store.connection()
     if product:
         product = product_name(product)
@@ -213,7 +107,7 @@ def price_series(store: Store, product: str | None = None, date_from: str | None
 def policies(store: Store, province: str | None = None, status: str | None = None, date_from: str | None = None,
              date_to: str | None = None, issue: str | None = None) -> list[dict]:
     """Provincial policy clauses across issues, by release date; `province` matches a part ('山东')."""
-    clauses, params = _issue_range(date_from, date_to, issue)
+    clauses, params = issue_range(date_from, date_to, issue)
     if province:
         clauses.append("p.province LIKE ? ESCAPE '\\'")
         params.append(_like(province))

@@ -1,0 +1,93 @@
+"""The SQLite connection of an index: one per thread, WAL, read snapshots, meta, generation, schema upgrades.
+
+SQLite is the source of truth. Every write of an issue is one transaction and bumps
+`generation`, which readers use to notice a new snapshot. The schema is `schema.sql`; an index
+written by an earlier version is upgraded in place when it is opened (`_upgrade`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
+SCHEMA_VERSION = 2  # 2: chunks know the table row they were made from (table_id, row_index)
+
+
+class Database:
+    """One SQLite database; a connection per thread so the web server's threads can share it."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self._local = threading.local()
+        with self.connection() as conn:
+            conn.executescript(SCHEMA)
+        self._upgrade()
+
+    def connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def _upgrade(self) -> None:
+        """Bring an index of an earlier schema version up to SCHEMA_VERSION, in one transaction.
+
+        Version 1 chunks do not know their table row: the columns are added, and the issues
+        holding table-row or policy chunks lose their file hash, so the next `kb ingest` re-reads
+        those files (their vectors come from the stored embeddings) instead of skipping them;
+        `kb check` names the chunks still without their place until then."""
+        conn = self.connection()
+        if int(self.get_meta("schema_version", "1")) >= SCHEMA_VERSION:
+            return
+        with conn:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(chunks)")}
+            if "table_id" not in columns:
+                conn.execute("ALTER TABLE chunks ADD COLUMN table_id TEXT")
+                conn.execute("ALTER TABLE chunks ADD COLUMN row_index INTEGER")
+                conn.execute("UPDATE issues SET sha256 = '' WHERE id IN"
+                             " (SELECT issue_id FROM chunks WHERE type != 'text')")
+            self._set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A read transaction: every read on this thread inside it sees one committed state (WAL
+        lets writers commit meanwhile). Nested, or inside a write, it adds nothing."""
+        conn = self.connection()
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.commit()
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.connection().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else default
+
+    def _set_meta(self, conn: sqlite3.Connection, key: str, value: str) -> None:
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation", "0"))
+
+    def bump_generation(self, conn: sqlite3.Connection) -> None:
+        self._set_meta(conn, "generation", str(self.generation + 1))
