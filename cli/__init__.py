@@ -19,10 +19,10 @@ import click
 
 from kb.attribution import attribution_line
 from kb.config import Settings
-from kb.evaluate import evaluate, format_table, load_queries, misses
+from kb.evaluate import evaluate, format_compare, format_table, load_queries, misses
 from kb.knowledge_base import KnowledgeBase
 from kb.errors import QueryError
-from kb.search import MODES, SearchRequest
+from kb.search import GROUPS, MODES, SORTS, SearchRequest
 from kb.filters import Filters
 from kb.errors import ModelError
 
@@ -82,6 +82,12 @@ def _search_options(command):
         click.option("--type", "chunk_type", default=None, help="text, table_row or policy."),
         click.option("--source", default=None, help="Original source (来源), exact."),
         click.option("--no-expand", is_flag=True, help="No English->Chinese query expansion."),
+        click.option("--group", type=click.Choice(GROUPS), default="none", show_default=True,
+                     help="article: each article once, with its best passage."),
+        click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True),
+        click.option("--no-interpret", is_flag=True, help="Do not read time words (8月11日当周, 三季度) as dates."),
+        click.option("--min-similarity", type=float, default=None,
+                     help="Cosine a semantic hit needs, replacing the calibrated threshold (exploration)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -121,6 +127,10 @@ def _request(query: str, options: dict) -> SearchRequest:
         filters=Filters(options["date_from"], options["date_to"], options["section"], options["chunk_type"],
                         options["source"]),
         expand=False if options["no_expand"] else None,
+        group=options["group"],
+        sort=options["sort"],
+        interpret=not options["no_interpret"],
+        min_similarity=options["min_similarity"],
     )
 
 
@@ -133,7 +143,13 @@ def _answer_line(kb: KnowledgeBase, query: str, options: dict) -> dict:
 
 
 def _readable(response: dict) -> str:
-    lines = [f"{response['total']} matches ({response['mode']}, {response['took_ms']} ms)"]
+    more = "+" if response.get("total_relation") == "gte" else ""
+    unit = "articles" if response.get("group") == "article" else "matches"
+    lines = [f"{response['total']}{more} {unit} ({response['mode']}, {response['took_ms']} ms)"]
+    if response.get("interpreted"):
+        said = response["interpreted"]
+        lines.append(f"read 「{said['from_text']}」 as {said['date_from']}..{said['date_to']} ({said['mode']};"
+                     " --no-interpret to turn off)")
     for number, hit in enumerate(response["results"], start=1):
         if sys.stdout.isatty():
             snippet = MARK.sub(lambda m: "\x1b[1m" if m.group(0) == "<mark>" else "\x1b[0m", hit["snippet"])
@@ -144,10 +160,22 @@ def _readable(response: dict) -> str:
             f"{number}. {hit['article']['title']}  [{hit['type']} · {hit['score']:.4f}]",
             f"   {attribution_line(hit['issue'], hit['article'])}",
             f"   {html.unescape(snippet)}",
+            f"   {_evidence(hit['scores'])}",
         ]
+        if hit.get("passages", {}).get("count"):
+            lines.append(f"   + {hit['passages']['count']} more matching passages: {', '.join(hit['passages']['ids'])}")
     if not response["results"]:
         lines.append("no results")
     return "\n".join(lines)
+
+
+def _evidence(scores: dict) -> str:
+    keyword = (f"bm25 {scores['keyword']:.2f} (#{scores['keyword_rank']})" if scores["keyword"] is not None
+               else "no keyword hit")
+    semantic = f"cosine {scores['semantic']:.3f}" if scores["semantic"] is not None else "no cosine"
+    if scores["semantic_rank"]:
+        semantic += f" (#{scores['semantic_rank']})"
+    return f"why: {keyword} · terms {scores['keyword_share']:.0%} · {semantic} · fused {scores['fused']:.3f}"
 
 
 @main.command(name="eval")
@@ -155,13 +183,17 @@ def _readable(response: dict) -> str:
 @click.option("--mode", "mode", type=click.Choice([*MODES, "all"]), default="all", show_default=True)
 @click.option("--no-expand", is_flag=True, help="No English->Chinese query expansion.")
 @click.option("--misses", "show_misses", is_flag=True, help="List queries not answered at rank 1.")
+@click.option("--compare", is_flag=True, help="keyword / semantic / hybrid side by side, with hybrid's deltas.")
+@click.option("--no-interpret", is_flag=True, help="Do not read time words in the queries.")
 @data_dir_option
-def eval_command(kb: KnowledgeBase, queries_file: Path, mode: str, no_expand: bool, show_misses: bool) -> None:
-    """MRR@10, hit@1 and hit@5 over labelled queries (JSON lines: id, q, article, contains, kind)."""
+def eval_command(kb: KnowledgeBase, queries_file: Path, mode: str, no_expand: bool, show_misses: bool,
+                 compare: bool, no_interpret: bool) -> None:
+    """MRR@10, hit@1 and hit@5 over the answerable labelled queries (JSON lines: id, q, article,
+    contains, kind, issue), and the share of `none` queries that came back empty."""
     queries = load_queries(queries_file)
-    modes = list(MODES) if mode == "all" else [mode]
-    scores = evaluate(kb, queries, modes, expand=False if no_expand else None)
-    click.echo(format_table(scores, queries))
+    modes = list(MODES) if mode == "all" or compare else [mode]
+    scores = evaluate(kb, queries, modes, expand=False if no_expand else None, interpret=not no_interpret)
+    click.echo(format_compare(scores, queries) if compare else format_table(scores, queries))
     if show_misses:
         click.echo("\n".join(misses(scores, queries)))
 

@@ -22,6 +22,7 @@ class ChunkColumns:
     date_end: np.ndarray
     codes: dict[str, np.ndarray]  # field -> int32 code per chunk (-1: no value)
     vocabulary: dict[str, dict[str, int]]  # field -> value -> code
+    articles: np.ndarray  # int32 code of each chunk's article (for grouped totals and facets)
 
     @classmethod
     def load(cls, store: Store) -> "ChunkColumns":
@@ -39,4 +40,35 @@ class ChunkColumns:
             )
             for i, name in enumerate(CODED)
         }
-        return cls(rowids, date_start, date_end, codes, vocabulary)
+        articles: dict[str, int] = {}
+        article_codes = np.fromiter((articles.setdefault(r[7], len(articles)) for r in rows), dtype=np.int32,
+                                    count=len(rows))
+        return cls(rowids, date_start, date_end, codes, vocabulary, article_codes)
+
+    def positions(self, rowids: np.ndarray) -> np.ndarray:
+        """Indexes of the given (live) rowids in these columns."""
+        return np.searchsorted(self.rowids, np.asarray(rowids, dtype=np.int64))
+
+    def within(self, rowids: np.ndarray, date_from: str, date_to: str) -> np.ndarray:
+        """The given rowids whose issue overlaps [date_from, date_to] (the one date rule of filters)."""
+        rowids = np.asarray(rowids, dtype=np.int64)
+        at = self.positions(rowids)
+        return rowids[(self.date_end[at] >= day(date_from)) & (self.date_start[at] <= day(date_to))]
+
+    def article_count(self, rowids: np.ndarray) -> int:
+        return int(len(np.unique(self.articles[self.positions(rowids)]))) if len(rowids) else 0
+
+    def facets(self, rowids: np.ndarray, names: tuple[str, ...], per_article: bool = False) -> dict[str, dict[str, int]]:
+        """Counts of each field's values over a match set: passages, or articles when grouped."""
+        at = self.positions(rowids)
+        out: dict[str, dict[str, int]] = {}
+        for name in names:
+            codes = self.codes[name][at]
+            if per_article:  # an article's passages share its section, source and issue; types may differ
+                pairs = np.unique(np.stack([self.articles[at], codes]), axis=1) if len(at) else np.zeros((2, 0), int)
+                codes = pairs[1]
+            values = {code: value for value, code in self.vocabulary[name].items()}
+            counted = np.bincount(codes[codes >= 0], minlength=len(values)) if len(codes) else np.zeros(0, int)
+            pairs = [(values[i], int(n)) for i, n in enumerate(counted) if n]
+            out[name] = dict(sorted(pairs, key=lambda item: (-item[1], item[0])))
+        return out

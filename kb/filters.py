@@ -11,7 +11,7 @@ the search page, the JSON API and the data endpoints all parse them with `parse_
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Protocol
 
@@ -55,6 +55,12 @@ class Filters:
             raise QueryError("invalid_type", f"type must be one of {', '.join(CHUNK_TYPES)}")
         date_from, date_to = parse_dates(self.date_from, self.date_to)
         return Filters(date_from, date_to, self.section or None, self.type, self.source or None, self.issue or None)
+
+    def narrowed(self, date_from: str, date_to: str) -> Filters:
+        """These filters within [date_from, date_to] too (a week read from the query's words)."""
+        start = max(filter(None, (self.date_from, date_from)))
+        end = min(filter(None, (self.date_to, date_to)))
+        return replace(self, date_from=start, date_to=end)
 
     def where(self) -> tuple[str, list]:
         """SQL conditions over aliases c (chunks), a (articles), i (issues), and their params."""

@@ -21,6 +21,7 @@ from .columns import ChunkColumns
 from .config import Settings
 from .crash import crash_point
 from .embedder import Embedder, text_sha, vector_key
+from .matching import Calibration, load_calibration
 from .models import Chunk, Issue, embedding_text
 from .numbers import StructuredIssue
 from .related import related_articles
@@ -60,6 +61,7 @@ class KnowledgeBase:
         self._view: GenerationView | None = None
         self.results = LruCache(settings.result_cache_size)  # search answers, keyed by generation
         self._lock = RLock()
+        self._calibration: tuple[str, Calibration] | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -106,6 +108,23 @@ class KnowledgeBase:
     @property
     def vectors(self) -> VectorIndex:
         return self.view().vectors
+
+    @property
+    def calibration(self) -> Calibration:
+        """The match thresholds and fusion weight measured for this model and backend."""
+        key = self.model_name
+        if self._calibration is None or self._calibration[0] != key:
+            self._calibration = (key, load_calibration(key))
+        return self._calibration[1]
+
+    def cosines(self, vector: np.ndarray, rowids: list[int]) -> dict[int, float]:
+        """The query's cosine to each given chunk, from its stored embedding (for the keyword hits
+        the semantic leg did not return: the fusion and the match rule need both scores)."""
+        if not rowids:
+            return {}
+        ids, matrix = self.store.chunk_vectors_of(self.model_name, np.asarray(rowids, dtype=np.int64), len(vector))
+        values = matrix @ np.asarray(vector, dtype=np.float32).reshape(-1)
+        return dict(zip(ids.tolist(), values.astype(float).tolist()))
 
     def _vectors_at(self, generation: int, live: np.ndarray, current: GenerationView | None) -> VectorIndex:
         """The saved index if it is this generation's; else the nearest known index (in memory or

@@ -18,8 +18,10 @@ no match). A term no passage holds still counts in the denominator: a question a
 in an archive that never mentions 租金 matches nothing by keyword.
 
 **Semantic match**: cosine at or above `semantic_min`, or at least `semantic_gap` above the
-query's own background (the mean cosine of its 10th–50th neighbours), so a passage that stands
-out from an archive of near-identical topics matches even when the archive as a whole is close.
+query's own background (the mean cosine of its 10th–50th neighbours) and at least `gap_floor`,
+so a passage that stands out from an archive of near-identical topics matches even when the
+archive as a whole is close (the floor keeps a tiny index, whose background is most of it, from
+letting a far-off passage "stand out").
 In hybrid mode the keyword share is lifted by `semantic_bonus` × (cosine − `bonus_base`): a
 passage sharing most of the words *and* close in meaning matches where either alone would not.
 """
@@ -44,7 +46,8 @@ QUESTION_WORD = re.compile(
     r"^(哪.*|几.*|多(少|长|大|久|高|远|重|宽|快|早|晚|深).*|第几.*|什么.*|怎么.*|怎样.*|为什么|为何|如何|"
     r"是否|有没有|是不是|能不能|可不可以|啥.*|时候|吗|呢)$"
 )
-BACKGROUND = slice(10, 50)  # neighbours whose mean cosine is a query's background
+BACKGROUND = slice(10, 50)
+SPACE = re.compile(r"\s+")  # neighbours whose mean cosine is a query's background
 
 
 def is_question_word(term: str) -> bool:
@@ -58,9 +61,11 @@ class Calibration:
     keyword_share: float = 0.6  # IDF share of the informative terms a passage must hold
     semantic_min: float | None = None  # cosine that matches on its own; None: not calibrated
     semantic_gap: float | None = None  # cosine above the query's background that matches
+    gap_floor: float = 0.70  # ... if the cosine itself reaches this (a tiny index's background is all of it)
     semantic_bonus: float = 1.0  # hybrid: keyword share + bonus x max(0, cosine - bonus_base)
     bonus_base: float = 0.70
     keyword_weight: float = 0.3  # fusion: weight x BM25/best + (1 - weight) x cosine
+    phrase_weight: float = 0.05  # fusion: + weight x the share of the query's segments found verbatim
 
     @property
     def calibrated(self) -> bool:
@@ -164,6 +169,20 @@ def keyword_shares(index: TermIndex, query: str, allowed: np.ndarray | None) -> 
     return KeywordMatch(weights, share)
 
 
+SEGMENT_BREAK = re.compile(r"[\s,.?!:;'\"()\[\]，。？！、：；“”‘’（）《》【】]+")
+
+
+def phrase_share(query: str, text: str) -> float:
+    """The share of the query's segments (its space- or punctuation-separated parts of two
+    characters or more) that the passage holds verbatim: Elasticsearch's match_phrase boost. For
+    绿电码头 it puts the passage saying 绿电码头 above its sibling that only shares the title."""
+    segments = [s for s in SEGMENT_BREAK.split(normalize(query)) if len(s) >= 2]
+    if not segments:
+        return 0.0
+    body = SPACE.sub("", normalize(text))
+    return sum(1 for s in segments if s in body) / len(segments)
+
+
 def background(similarities: Iterable[float]) -> float | None:
     """Mean cosine of a query's 10th–50th neighbours (None with fewer than 11)."""
     values = list(similarities)[BACKGROUND]
@@ -181,7 +200,7 @@ def semantic_match(cosine, base: float | None, calibration: Calibration, minimum
         return np.ones_like(cosine, dtype=bool)
     hit = cosine >= calibration.semantic_min
     if base is not None and calibration.semantic_gap is not None:
-        hit = hit | (cosine - base >= calibration.semantic_gap)
+        hit = hit | ((cosine - base >= calibration.semantic_gap) & (cosine >= calibration.gap_floor))
     return hit
 
 

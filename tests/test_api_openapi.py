@@ -39,7 +39,8 @@ def test_every_api_route_is_documented(app, document):
 
 def test_search_parameters_are_the_ones_the_endpoint_reads(document):
     names = {p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]}
-    assert names == {"q", "mode", "k", "offset", "expand", *FILTER_NAMES}
+    assert names == {"q", "mode", "k", "offset", "expand", "group", "sort", "interpret", "min_similarity",
+                     *FILTER_NAMES}
 
 
 def check(document: dict, path: str, response) -> None:
@@ -58,6 +59,12 @@ def check(document: dict, path: str, response) -> None:
     ("/api/search", "/api/search?q=光伏&mode=semantic&k=3&offset=2&expand=false"),
     ("/api/search", "/api/search?q=光伏&mode=nope"),
     ("/api/search", "/api/search?q=光伏&k=0"),
+    ("/api/search", "/api/search?q=钙钛矿&group=article&sort=newest"),
+    ("/api/search", "/api/search?q=6月30日当周 N型致密料均价&interpret=true"),
+    ("/api/search", "/api/search?q=足球比赛 世界杯 冠军"),
+    ("/api/search", "/api/search?q=港口 供电&mode=semantic&min_similarity=0.2"),
+    ("/api/search", "/api/search?q=光伏&group=passages"),
+    ("/api/search", "/api/search?q=光伏&min_similarity=2"),
     ("/api/issues", "/api/issues"),
     ("/api/issues/{issue_id}", "/api/issues/2025-06-30"),
     ("/api/issues/{issue_id}", "/api/issues/nope"),

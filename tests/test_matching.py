@@ -59,6 +59,7 @@ def test_semantic_match_by_threshold_or_by_standing_out_of_the_background():
     assert semantic_match(0.85, 0.80, calibration)
     assert semantic_match(0.80, 0.74, calibration)
     assert not semantic_match(0.80, 0.78, calibration)
+    assert not semantic_match(0.66, 0.60, calibration)  # stands out of a tiny index's background, but is far off
     assert semantic_match(0.5, 0.78, calibration, minimum=0.4)  # exploration lowers it
     assert semantic_match(0.1, 0.78, Calibration())  # an uncalibrated model lets everything through
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kb.config import Settings
 from kb.models import CHUNK_TYPES
-from kb.search import MODES
+from kb.search import GROUPS, MODES, SORTS
 
 STRING = {"type": "string"}
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -65,12 +65,38 @@ def schemas() -> dict:
             "article": ref("ArticleRef"),
             "attribution": {"type": "string", "examples": ["光伏信息精选 2025.06.23–06.29 · 行业聚焦 · 第1页 · 来源：人民日报"]},
             "duplicates": array(obj({"id": STRING, "issue": ref("IssueRef"), "article": ref("ArticleRef")})),
-        }, optional=("duplicates",)),
+            "scores": ref("Scores"),
+            "passages": obj({"count": {"type": "integer", "minimum": 0}, "ids": array(STRING)},
+                            description="group=article: the article's other matching passages (chunk ids), best first"),
+        }, optional=("duplicates", "passages")),
+        "Scores": obj({
+            "keyword": {"type": ["number", "null"], "description": "BM25 (higher is better); null: the keyword leg missed it"},
+            "keyword_rank": {"type": ["integer", "null"], "minimum": 1},
+            "semantic": {"type": ["number", "null"], "description": "cosine to the query; null: not computed"},
+            "semantic_rank": {"type": ["integer", "null"], "minimum": 1,
+                              "description": "rank in the semantic leg; null when its cosine was computed beside it"},
+            "keyword_share": {"type": "number", "minimum": 0, "description":
+                              "IDF-weighted share of the query's informative terms the passage holds"},
+            "phrase_share": {"type": "number", "minimum": 0, "maximum": 1, "description":
+                             "share of the query's segments the passage holds verbatim"},
+            "fused": {"type": "number", "description": "the score it is ranked by (= score)"},
+        }, description="why a hit is there: each leg's evidence and the fused score"),
+        "Interpreted": obj({
+            "date_from": DATE, "date_to": DATE,
+            "mode": {"enum": ["filter", "boost"], "description": "filter: only these issues; boost: these issues first"},
+            "from_text": {"type": "string", "description": "the words it was read from, e.g. 8月11日当周"},
+        }, description="the date range read from the query's time words (interpret=true)"),
         "Facets": obj({"section": counts(), "type": counts(), "source": counts(), "issue": counts()},
                       description="hits per value over the whole match set, most first"),
         "SearchResponse": obj({
-            "query": STRING, "mode": {"enum": list(MODES)}, "total": {"type": "integer", "minimum": 0},
-            "took_ms": {"type": "number"}, "results": array(ref("Hit")), "facets": ref("Facets"),
+            "query": STRING, "mode": {"enum": list(MODES)}, "group": {"enum": list(GROUPS)},
+            "sort": {"enum": list(SORTS)},
+            "total": {"type": "integer", "minimum": 0, "description":
+                      "passages (group=none) or articles (group=article) that match, exact up to 10,000"},
+            "total_relation": {"enum": ["eq", "gte"], "description": "gte: total is a lower bound"},
+            "took_ms": {"type": "number"},
+            "interpreted": {"oneOf": [ref("Interpreted"), {"type": "null"}]},
+            "results": array(ref("Hit")), "facets": ref("Facets"),
         }),
         "IssueSummary": obj(ISSUE_SUMMARY),
         "IssueList": obj({"total": INTEGER, "issues": array(ref("IssueSummary"))}),
@@ -126,6 +152,15 @@ def search_parameters(settings: Settings) -> list[dict]:
         query("source", STRING, "original source (来源), exact"),
         query("issue", STRING, "one issue id"),
         query("expand", {"type": "boolean"}, "expand English terms with the glossary (default: on)"),
+        query("group", {"enum": list(GROUPS), "default": "none"},
+              "none: passages (the API's default, as before); article: each article once with its best passage"),
+        query("sort", {"enum": list(SORTS), "default": "relevance"},
+              "relevance (a recurring report's weeks newest first), newest or oldest issue first"),
+        query("interpret", {"type": "boolean", "default": False},
+              "read time words (8月11日当周, 三季度, 最新) into a date filter or boost; off unless asked, so results "
+              "stay predictable (the search page turns it on)"),
+        query("min_similarity", {"type": "number", "minimum": -1, "maximum": 1},
+              "cosine a semantic hit needs, replacing the calibrated threshold (to explore beyond the match set)"),
     ]
 
 

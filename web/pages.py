@@ -21,6 +21,8 @@ from .params import FILTER_NAMES, search_request
 bp = Blueprint("pages", __name__)
 
 MODE_LABELS = {"hybrid": "混合", "keyword": "关键词", "semantic": "语义"}
+SORT_LABELS = {"relevance": "相关度", "newest": "最新在前", "oldest": "最早在前"}
+GROUP_LABELS = {"article": "按文章", "none": "按段落"}
 TYPE_LABELS = {"text": "正文", "table_row": "表格", "policy": "政策条款"}
 FILTER_LABELS = {"date_from": "起始日期", "date_to": "截止日期", "section": "栏目", "type": "类型", "source": "来源",
                  "issue": "期刊"}
@@ -33,7 +35,7 @@ PAGE_WINDOW = 4
 def search_url(**changes) -> str:
     """This search's URL with some parameters changed (None removes one); filters reset the page."""
     args = {name: value for name, value in request.args.items() if value != ""}
-    if any(name in FILTER_NAMES or name in ("q", "mode") for name in changes):
+    if any(name in FILTER_NAMES or name in ("q", "mode", "sort", "group", "interpret") for name in changes):
         args.pop("offset", None)
     for name, value in changes.items():
         if value is None or value == "":
@@ -50,7 +52,7 @@ def date_range(issue: dict) -> str:
 
 @bp.app_context_processor
 def labels() -> dict:
-    return {"MODE_LABELS": MODE_LABELS, "TYPE_LABELS": TYPE_LABELS, "FILTER_LABELS": FILTER_LABELS,
+    return {"MODE_LABELS": MODE_LABELS, "SORT_LABELS": SORT_LABELS, "GROUP_LABELS": GROUP_LABELS, "TYPE_LABELS": TYPE_LABELS, "FILTER_LABELS": FILTER_LABELS,
             "FACET_LABELS": FACET_LABELS, "attribution_line": attribution_line}
 
 
@@ -65,7 +67,7 @@ def search_page():
     status = 200
     if "q" in request.args:
         try:
-            search_request_ = validate(search_request(request.args), kb)
+            search_request_ = validate(search_request(request.args, group="article", interpret=True), kb)
             if not context["issues"]:
                 context["error"], status = EMPTY_INDEX, 503
             else:

@@ -63,7 +63,26 @@ def filters_from(args: Mapping[str, str]) -> Filters:
     return Filters(**{name: (args.get(name, "").strip() or None) for name in FILTER_NAMES})
 
 
-def search_request(args: Mapping[str, str], facets: bool = True) -> SearchRequest:
+def similarity(args: Mapping[str, str], name: str) -> float | None:
+    """A cosine given in the query string (min_similarity); None when absent."""
+    raw = args.get(name, "").strip()
+    if raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not -1.0 <= value <= 1.0:  # also refuses nan and inf
+        raise QueryError(f"invalid_{name}", f"{name} must be a number between -1 and 1, not {raw[:20]!r}")
+    return value
+
+
+def search_request(args: Mapping[str, str], facets: bool = True, group: str = "none",
+                   interpret: bool = False) -> SearchRequest:
+    """The request of the query string; `group` and `interpret` are the defaults of the caller
+    (the page groups by article and reads time words, the JSON API keeps passages and reads
+    nothing unless asked, so API clients get predictable results)."""
+    said = yes_no(args, "interpret")
     return SearchRequest(
         query=args.get("q", ""),
         mode=args.get("mode", "").strip() or "hybrid",
@@ -72,4 +91,8 @@ def search_request(args: Mapping[str, str], facets: bool = True) -> SearchReques
         filters=filters_from(args),
         expand=yes_no(args, "expand"),
         facets=facets,
+        group=args.get("group", "").strip() or group,
+        sort=args.get("sort", "").strip() or "relevance",
+        interpret=interpret if said is None else said,
+        min_similarity=similarity(args, "min_similarity"),
     )

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from ..filters import Filters
+from ..segment import fts_quote
 from .database import Database
 from .rows import ARTICLE_COLUMNS, CHUNK_VECTORS, HIT_COLUMNS, HIT_JOINS, ISSUE_COLUMNS, in_batches
 
@@ -123,6 +124,23 @@ class Reads(Database):
                 cache[term] = row[0] if row else 0
         return chunks, {term: cache[term] for term in terms}
 
+    def chunk_count(self) -> int:
+        """Chunks of this generation (the N of every IDF), cached with the document frequencies."""
+        return self.document_frequencies([])[0]
+
+    def postings(self, term: str) -> np.ndarray:
+        """Ascending rowids of the chunks holding `term`: a word, or a phrase of space-joined tokens
+        that must stand side by side (the unknown-name runs of kb/matching.py). Quoted: never syntax."""
+        rows = self.connection().execute("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rowid",
+                                         (fts_quote(term),)).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def newest_issue_dates(self) -> tuple[str, str] | None:
+        """(date_start, date_end) of the newest issue: what relative time words are read against."""
+        row = self.connection().execute(
+            "SELECT date_start, date_end FROM issues ORDER BY date_end DESC, date_start DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else None
+
     def hit_rows(self, rowids: list[int]) -> dict[int, sqlite3.Row]:
         """The hit columns (see rows.HIT_COLUMNS) of the given chunks, by rowid."""
         query = f"SELECT {HIT_COLUMNS} FROM chunks c {HIT_JOINS} WHERE c.rowid IN ({{marks}})"
@@ -139,9 +157,9 @@ class Reads(Database):
         return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
     def filter_rows(self) -> list[sqlite3.Row]:
-        """(rowid, date_start, date_end, section, type, source, issue) of every chunk, by rowid."""
+        """(rowid, date_start, date_end, section, type, source, issue, article) of every chunk, by rowid."""
         return self.connection().execute(
-            f"SELECT c.rowid, i.date_start, i.date_end, a.section, c.type, a.source, i.id"
+            f"SELECT c.rowid, i.date_start, i.date_end, a.section, c.type, a.source, i.id, c.article_id"
             f" FROM chunks c {HIT_JOINS} ORDER BY c.rowid"
         ).fetchall()
 
