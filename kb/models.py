@@ -119,6 +119,7 @@ class Chunk:
     start: int  # character span in Article.text; table rows and clauses have -1
     end: int
     ordinal: int
+    ocr: bool = False  # its text was read from a scanned page by OCR: a character may be wrong
 
 
 @dataclass
@@ -150,6 +151,7 @@ class Hit:
     snippet: str
     issue: IssueRef
     article: ArticleRef
+    ocr: bool = False  # the text was read by OCR from a scanned page
 
     def to_dict(self) -> dict:
         return asdict(self)

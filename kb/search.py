@@ -196,6 +196,7 @@ def _hit(row, score: float, highlight_terms: list[str]) -> Hit:
         snippet=highlight(row["text"], highlight_terms),
         issue=IssueRef(row["issue_id"], row["issue_title"], row["date_start"], row["date_end"], row["file"]),
         article=ArticleRef(row["article_id"], row["article_title"], row["section"], row["source"], row["page"]),
+        ocr=bool(row["ocr"]),
     )
 
 

@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     issue_id TEXT NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     type TEXT NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    ordinal INTEGER NOT NULL, embed_sha TEXT NOT NULL
+    ordinal INTEGER NOT NULL, embed_sha TEXT NOT NULL, ocr INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE INDEX IF NOT EXISTS chunks_issue ON chunks(issue_id);
@@ -90,7 +90,7 @@ BM25_WEIGHTS = (0.5, 1.0)
 
 HIT_COLUMNS = """
     c.rowid AS rowid, c.id AS chunk_id, c.type AS type, c.text AS text,
-    c.start AS start, c."end" AS "end",
+    c.start AS start, c."end" AS "end", c.ocr AS ocr,
     i.id AS issue_id, i.title AS issue_title, i.date_start, i.date_end, i.file,
     a.id AS article_id, a.title AS article_title, a.section, a.source, a.page
 """
@@ -138,6 +138,8 @@ class Store:
         self._frequencies_lock = threading.Lock()
         with self.connection() as conn:
             conn.executescript(SCHEMA)
+            if "ocr" not in {row["name"] for row in conn.execute("PRAGMA table_info(chunks)")}:
+                conn.execute("ALTER TABLE chunks ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")  # an index made before OCR
 
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -248,10 +250,10 @@ class Store:
                 )
             for chunk, sha in zip(chunks, shas):
                 cursor = conn.execute(
-                    'INSERT INTO chunks (id, issue_id, article_id, type, text, start, "end", ordinal, embed_sha)'
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    'INSERT INTO chunks (id, issue_id, article_id, type, text, start, "end", ordinal, embed_sha, ocr)'
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (chunk.id, chunk.issue_id, chunk.article_id, chunk.type, chunk.text, chunk.start,
-                     chunk.end, chunk.ordinal, sha),
+                     chunk.end, chunk.ordinal, sha, int(chunk.ocr)),
                 )
                 conn.execute(
                     "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)",
