@@ -40,6 +40,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # path -> reason
+    notes: list[str] = field(default_factory=list)  # what a reader said about a file it read (a page with no text)
     articles: int = 0
     chunks: int = 0
     embedded: int = 0
@@ -54,7 +55,7 @@ class IngestReport:
             f"issues: {len(self.added)} added, {len(self.replaced)} replaced, {len(self.unchanged)} unchanged,"
             f" {len(self.pruned)} pruned, {len(self.failed)} failed; articles: {self.articles};"
             f" chunks: {self.chunks} ({self.embedded} embedded); {self.seconds:.1f} s"
-        )
+        ) + "".join(f"\nnote: {note}" for note in self.notes)
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], dict[str, str]]:
@@ -87,6 +88,7 @@ class PreparedIssue:
     shas: list[str]
     missing: dict[str, str]  # text sha -> text to embed
     replaces: bool
+    notes: list[str] = field(default_factory=list)
 
 
 def ingest(kb: KnowledgeBase, paths: Iterable[Path], prune: bool = False, progress: bool = True) -> IngestReport:
@@ -108,6 +110,7 @@ def ingest(kb: KnowledgeBase, paths: Iterable[Path], prune: bool = False, progre
             report.unchanged.append(str(path))
             continue
         pending.append(prepared)
+        report.notes.extend(prepared.notes)
         if sum(len(item.missing) for item in pending) >= EMBED_POOL:
             _write_pending(kb, pending, report)
             pending = []
@@ -128,6 +131,7 @@ def _prepare(kb: KnowledgeBase, path: Path, key: str, indexed: dict, pending: li
         shown = os.fsencode(path).decode("utf-8", "backslashreplace")
         raise IngestError(f"{shown}: the file name is not valid UTF-8; rename the file")
     data, text = read_document(path, kb.settings.max_file_bytes)
+    notes = list(getattr(text, "notes", ()))
     sha256 = hashlib.sha256(data).hexdigest()
     if key in indexed and indexed[key][1] == sha256:
         return None
@@ -141,11 +145,11 @@ def _prepare(kb: KnowledgeBase, path: Path, key: str, indexed: dict, pending: li
     twin = next((item for item in pending if item.issue.id == issue.id), None)
     if twin is not None:
         raise IngestError(f"{path}: issue {issue.id} is already being indexed from {twin.path}")
-    chunks = chunk_issue(issue)
+    chunks = chunk_issue(issue, getattr(text, "ocr", ()))
     shas = [text_sha(chunk.embed_text) for chunk in chunks]
     cached = kb.store.cached_vectors(kb.model_name, shas)
     missing = {sha: chunk.embed_text for sha, chunk in zip(shas, chunks) if sha not in cached}
-    return PreparedIssue(path, key, sha256, issue, chunks, shas, missing, key in indexed or holder is not None)
+    return PreparedIssue(path, key, sha256, issue, chunks, shas, missing, key in indexed or holder is not None, notes)
 
 
 def _write_pending(kb: KnowledgeBase, pending: list[PreparedIssue], report: IngestReport) -> None:

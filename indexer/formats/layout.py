@@ -39,13 +39,15 @@ def clean_line(text: str) -> str:
     return unspace_letter_spaced(SPACES.sub(" ", text).strip(EDGE_SPACES))
 
 
-def unspace_letter_spaced(line: str) -> str:
+def unspace_letter_spaced(line: str, ocr: bool = False) -> str:
     """A line where most neighbouring Chinese characters stand a space apart was spaced by its
-    typesetter or by OCR, not by its writer: those spaces go. A writer's occasional space between
-    two Chinese characters (「三链融合 为光伏」) stays."""
-    gaps = [match["gap"] for match in WIDE_PAIR.finditer(line)]
-    if len(gaps) < 4 or sum(1 for gap in gaps if gap) * 2 < len(gaps):
-        return line
+    typesetter, not by its writer: those spaces go, and so does every space between Chinese
+    characters in a line read by OCR (Tesseract spaces them apart). A writer's occasional space
+    between two Chinese characters in a text layer (「三链融合 为光伏」) stays."""
+    if not ocr:
+        gaps = [match["gap"] for match in WIDE_PAIR.finditer(line)]
+        if len(gaps) < 4 or sum(1 for gap in gaps if gap) * 2 < len(gaps):
+            return line
     return WIDE_GAP.sub("", line)
 
 

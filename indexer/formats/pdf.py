@@ -37,7 +37,8 @@ from ..text import title_key
 from ..toc import NUMBERED, TOC_HEADING, TRAILING_PAGE
 from . import ocr
 from .layout import (FROM_ABOVE, FROM_LEFT, Block, DocumentText, GridCell, clean_cell, clean_line,
-                     header_depth, join_cell_lines, join_wrapped, logical_rows, page_label, to_text)
+                     header_depth, join_cell_lines, join_wrapped, logical_rows, page_label, to_text,
+                     unspace_letter_spaced)
 
 EDGE_SHARE = 0.08  # top and bottom share of a page where running headers and footers live
 DIGITS = re.compile(r"\d+")
@@ -129,8 +130,8 @@ def _ocr_page(page, name: str) -> _Page:
     except ocr.OcrError as exc:
         raise ReadError(f"{name}: page {page.page_number}: {exc}") from exc
     result = _Page(page.page_number, float(page.height), ocr=True)
-    result.items = [(line.top, _Line(line.text, line.x0, line.x1, line.top, line.bottom, line.size))
-                    for line in lines]
+    result.items = [(line.top, _Line(unspace_letter_spaced(clean_line(line.text), ocr=True), line.x0, line.x1,
+                                     line.top, line.bottom, line.size)) for line in lines]
     return result
 
 
