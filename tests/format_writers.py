@@ -268,12 +268,13 @@ OFFICE_HEADER = "光伏信息精选 · 嘉兴市光伏行业协会"
 CJK_FONT = "WenQuanYi Micro Hei"
 
 
-def write_office_docx(text: str, path: Path, merged: bool = False) -> Path:
+def write_office_docx(text: str, path: Path, merged: bool = False, borderless: bool = False) -> Path:
     """A digest as its editor writes it in Word: A4, a running header, a 「第 N 页」 footer with a
     PAGE field, headings for titles, justified body text with a first-line indent, ruled tables
     whose header row repeats on every page. merged=True writes the policy table with a 比例 header
     spanning 自用比例/上网比例 (the other header cells merged down over both header rows) and each
-    发布日期 shared by neighbouring rows merged down over them, as editors do."""
+    发布日期 shared by neighbouring rows merged down over them, as editors do. borderless=True draws
+    the tables other than the policy table without rules."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
@@ -301,7 +302,7 @@ def write_office_docx(text: str, path: Path, merged: bool = False) -> Path:
             if merged and line.rows[0][0] == "省份":
                 _merged_policy_table(document, line.rows)
             else:
-                _office_table(document, line.rows)
+                _office_table(document, line.rows, ruled=not (borderless and line.rows[0][0] != "省份"))
         else:
             paragraph = document.add_paragraph(line.text)
             if line.kind == "para":
@@ -330,10 +331,11 @@ def _repeat_header(row) -> None:
     row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
 
 
-def _office_table(document, rows: list[list[str]]):
+def _office_table(document, rows: list[list[str]], ruled: bool = True):
     width = len(rows[0])
     table = document.add_table(rows=len(rows), cols=width)
-    table.style = "Table Grid"
+    if ruled:
+        table.style = "Table Grid"
     _repeat_header(table.rows[0])
     for cells, row in zip(table.rows, rows):
         for cell, value in zip(cells.cells, row + [""] * (width - len(row))):

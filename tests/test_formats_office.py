@@ -1,6 +1,7 @@
 """Issues as an office suite makes them: the shipped issue written as a Word document (running
 header, 「第 N 页」 footer field, headings, justified text, ruled tables with repeating header rows)
-read directly and as LibreOffice's PDF of it, plain and with the policy table's merged cells.
+read directly and as LibreOffice's PDF of it, plain, with the policy table's merged cells, and
+with the county table drawn without rules (its columns then come from where its text starts).
 
 No test says where a page breaks: whatever LibreOffice's layout, the policy table crosses pages
 and the result must be the text export's tables and clauses.
@@ -24,7 +25,7 @@ from .format_writers import OFFICE_HEADER, office_pdf, write_office_docx
 
 MAX_BYTES = 20_000_000
 ISSUE = "2025-06-23"
-VARIANTS = ["office-pdf", "merged-docx", "merged-office-pdf"]
+VARIANTS = ["office-pdf", "merged-docx", "merged-office-pdf", "borderless-office-pdf"]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,9 @@ def office_files(tmp_path_factory) -> dict:
     text = REAL_ISSUE.read_text(encoding="utf-8")
     plain = write_office_docx(text, out / "office.docx")
     merged = write_office_docx(text, out / "merged.docx", merged=True)
-    return {"office-pdf": office_pdf(plain, out), "merged-docx": merged, "merged-office-pdf": office_pdf(merged, out)}
+    borderless = write_office_docx(text, out / "borderless.docx", borderless=True)  # the county table unruled
+    return {"office-pdf": office_pdf(plain, out), "merged-docx": merged, "merged-office-pdf": office_pdf(merged, out),
+            "borderless-office-pdf": office_pdf(borderless, out)}
 
 
 def read(path) -> str:

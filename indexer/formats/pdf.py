@@ -35,7 +35,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 from ..readers import READERS, ReadError
 from ..text import title_key
 from ..toc import NUMBERED, TOC_HEADING, TRAILING_PAGE
-from . import ocr
+from . import borderless, ocr
 from .layout import (FROM_ABOVE, FROM_LEFT, Block, DocumentText, GridCell, clean_cell, clean_line,
                      header_depth, join_cell_lines, join_wrapped, logical_rows, page_label, to_text,
                      unspace_letter_spaced)
@@ -115,11 +115,18 @@ def _read_page(page) -> _Page:
         return not any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
 
     text_page = page.filter(outside_tables) if boxes else page
-    for line in text_page.extract_text_lines(return_chars=True, keep_blank_chars=False):
-        sizes = [char["size"] for char in line["chars"] if char["text"].strip()]
-        item = _Line(line["text"], line["x0"], line["x1"], line["top"], line["bottom"],
-                     statistics.median(sizes) if sizes else 0.0)
-        result.items.append((line["top"], item))
+    lines = text_page.extract_text_lines(return_chars=True, keep_blank_chars=False)
+    sizes = [statistics.median(sizes) if sizes else 0.0
+             for sizes in ([char["size"] for char in line["chars"] if char["text"].strip()] for line in lines)]
+    cells = [borderless.segments(line["chars"], size) for line, size in zip(lines, sizes)]
+    taken: set[int] = set()
+    for start, end, starts, rows in borderless.find_tables(cells, sizes):
+        result.items.append((lines[start]["top"], _Table(rows, starts + [max(l["x1"] for l in lines[start:end])])))
+        taken.update(range(start, end))
+    for index, (line, size) in enumerate(zip(lines, sizes)):
+        if index not in taken:
+            item = _Line(line["text"], line["x0"], line["x1"], line["top"], line["bottom"], size)
+            result.items.append((line["top"], item))
     result.items.sort(key=lambda pair: pair[0])
     return result
 
