@@ -16,7 +16,7 @@ from kb.models import PARAGRAPH_SEPARATOR, Article, Chunk, Issue, Table, embeddi
 MIN_CHARS = 150
 MAX_CHARS = 500
 SENTENCE_END = re.compile(r"(?<=[。！？；!?])")
-OCR_RUN = 6
+OCR_RUN = 12  # long enough that two different sentences do not share one
 
 
 def chunk_issue(issue: Issue, ocr_lines: Iterable[str] = ()) -> list[Chunk]:

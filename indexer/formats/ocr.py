@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import statistics
 import subprocess
@@ -19,6 +20,8 @@ OCR_DPI = 300
 LANGUAGES = "chi_sim+eng"
 MIN_CONFIDENCE = 10.0  # Tesseract marks noise it still reports with a confidence near 0
 TIMEOUT_S = 300
+# chi_sim reads a full stop after Chinese text as a degree sign; after a digit (25°C) it stays
+MISREAD_FULL_STOP = re.compile(r"(?<=[\u4e00-\u9fff”」』）])\s*°")
 
 
 class OcrError(RuntimeError):
@@ -32,7 +35,7 @@ class OcrLine:
     x1: float
     top: float
     bottom: float
-    size: float  # the median word height: one Chinese character's, steadier than the line's box
+    size: float  # the median height of its Chinese words (a character's), steadier than the line's box
 
 
 def available() -> bool:
@@ -63,7 +66,8 @@ def ocr_page(page) -> list[OcrLine]:
         right = max(int(w["left"]) + int(w["width"]) for w in words)
         top = min(int(w["top"]) for w in words)
         bottom = max(int(w["top"]) + int(w["height"]) for w in words)
-        text = " ".join(w["text"].strip() for w in words)
-        size = statistics.median(int(w["height"]) for w in words) * scale
+        text = MISREAD_FULL_STOP.sub("。", " ".join(w["text"].strip() for w in words))
+        chinese = [w for w in words if any("\u4e00" <= ch <= "\u9fff" for ch in w["text"])] or words
+        size = statistics.median(int(w["height"]) for w in chinese) * scale
         result.append(OcrLine(text, left * scale, right * scale, top * scale, bottom * scale, size))
     return sorted(result, key=lambda line: line.top)

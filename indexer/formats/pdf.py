@@ -166,7 +166,8 @@ def _drop_running_lines(pages: list[_Page]) -> None:
 
     def edge_key(page: _Page, line: _Line) -> str | None:
         near_edge = line.top < page.height * EDGE_SHARE or line.bottom > page.height * (1 - EDGE_SHARE)
-        return DIGITS.sub("#", line.text.replace(" ", "")) if near_edge else None
+        # compared as title keys: a running line read by OCR on one page may lose its 「·」
+        return DIGITS.sub("#", title_key(line.text)) if near_edge else None
 
     counts = Counter(
         key for page in pages for key in {edge_key(page, item) for _, item in page.items if isinstance(item, _Line)}
