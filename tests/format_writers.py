@@ -216,24 +216,31 @@ def write_docx(text: str, path: Path) -> Path:
     page number, real tables with a styled header row."""
     from docx import Document
 
-    document = Document()
+    return _write_lines(Document(), text, path, _grid_table, office=False)
+
+
+def _write_lines(document, text: str, path: Path, add_table, office: bool) -> Path:
+    """The export's lines into `document`: headings for titles, `add_table(document, rows)` for
+    tables; office=True justifies body paragraphs with a first-line indent and writes TOC lines
+    as typed (no tab leader)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     for line in classify(text):
         if line.kind == "title":
             document.add_heading(line.text, level=0)
         elif line.kind == "heading":
             document.add_heading(line.text, level=2)
-        elif line.kind == "toc":
+        elif line.kind == "toc" and not office:
             match = TOC_PAGE.match(line.text)
             document.add_paragraph(f"{match['title']}\t{match['page']}" if match else line.text)
         elif line.kind == "table":
-            width = len(line.rows[0])
-            table = document.add_table(rows=len(line.rows), cols=width)
-            table.style = "Table Grid"
-            for cells, row in zip(table.rows, line.rows):
-                for cell, value in zip(cells.cells, row):
-                    cell.text = value
+            add_table(document, line.rows)
         else:
-            document.add_paragraph(line.text)
+            paragraph = document.add_paragraph(line.text)
+            if office and line.kind == "para":
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+                paragraph.paragraph_format.first_line_indent = Pt(21)
     document.save(path)
     return path
 
@@ -293,23 +300,13 @@ def write_office_docx(text: str, path: Path, merged: bool = False, borderless: b
     _page_field(footer.add_run())
     footer.add_run(" 页")
 
-    for line in classify(text):
-        if line.kind == "title":
-            document.add_heading(line.text, level=0)
-        elif line.kind == "heading":
-            document.add_heading(line.text, level=2)
-        elif line.kind == "table":
-            if merged and line.rows[0][0] == "省份":
-                _merged_policy_table(document, line.rows)
-            else:
-                _office_table(document, line.rows, ruled=not (borderless and line.rows[0][0] != "省份"))
+    def add_table(document, rows: list[list[str]]) -> None:
+        if merged and rows[0][0] == "省份":
+            _merged_policy_table(document, rows)
         else:
-            paragraph = document.add_paragraph(line.text)
-            if line.kind == "para":
-                paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-                paragraph.paragraph_format.first_line_indent = Pt(21)
-    document.save(path)
-    return path
+            _grid_table(document, rows, ruled=not (borderless and rows[0][0] != "省份"), repeat_header=True)
+
+    return _write_lines(document, text, path, add_table, office=True)
 
 
 def _page_field(run) -> None:
@@ -331,12 +328,13 @@ def _repeat_header(row) -> None:
     row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
 
 
-def _office_table(document, rows: list[list[str]], ruled: bool = True):
+def _grid_table(document, rows: list[list[str]], ruled: bool = True, repeat_header: bool = False):
     width = len(rows[0])
     table = document.add_table(rows=len(rows), cols=width)
     if ruled:
         table.style = "Table Grid"
-    _repeat_header(table.rows[0])
+    if repeat_header:
+        _repeat_header(table.rows[0])
     for cells, row in zip(table.rows, rows):
         for cell, value in zip(cells.cells, row + [""] * (width - len(row))):
             cell.text = value
