@@ -221,14 +221,17 @@ def write_docx(text: str, path: Path) -> Path:
 
 def _write_lines(document, text: str, path: Path, add_table, office: bool) -> Path:
     """The export's lines into `document`: headings for titles, `add_table(document, rows)` for
-    tables; office=True justifies body paragraphs with a first-line indent and writes TOC lines
-    as typed (no tab leader)."""
+    tables; office=True justifies body paragraphs with a first-line indent, spreads the title and
+    the publisher line over the line's width (分散对齐, which letter-spaces them) and writes TOC
+    lines as typed (no tab leader)."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
     for line in classify(text):
         if line.kind == "title":
-            document.add_heading(line.text, level=0)
+            title = document.add_heading(line.text, level=0)
+            if office:
+                title.alignment = WD_ALIGN_PARAGRAPH.DISTRIBUTE
         elif line.kind == "heading":
             document.add_heading(line.text, level=2)
         elif line.kind == "toc" and not office:
@@ -238,7 +241,9 @@ def _write_lines(document, text: str, path: Path, add_table, office: bool) -> Pa
             add_table(document, line.rows)
         else:
             paragraph = document.add_paragraph(line.text)
-            if office and line.kind == "para":
+            if office and line.kind == "header" and line.text.endswith("编"):
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.DISTRIBUTE
+            elif office and line.kind == "para":
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
                 paragraph.paragraph_format.first_line_indent = Pt(21)
     document.save(path)

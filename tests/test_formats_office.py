@@ -75,6 +75,12 @@ def test_no_running_header_footer_or_page_number_reaches_the_text(variant, offic
     assert not re.search(r"^第 ?\d+ ?页$", text, re.M)
 
 
+@pytest.mark.parametrize("variant", ["office-pdf", "borderless-office-pdf"])
+def test_lines_spread_over_the_width_read_as_their_words_not_as_a_table(variant, office_files):
+    issue = parse_issue(read(office_files[variant]), "office.pdf")
+    assert (issue.title, issue.publisher) == ("光伏信息精选", "嘉兴市光伏行业协会")
+
+
 def test_a_merged_header_reads_as_one_header_row_naming_both_levels(office_files):
     issue = parse_issue(read(office_files["merged-docx"]), "merged.docx")
     (table,) = issue.articles[8].tables

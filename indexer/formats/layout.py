@@ -44,11 +44,14 @@ def unspace_letter_spaced(line: str, ocr: bool = False) -> str:
     typesetter, not by its writer: those spaces go, and so does every space between Chinese
     characters in a line read by OCR (Tesseract spaces them apart). A writer's occasional space
     between two Chinese characters in a text layer (「三链融合 为光伏」) stays."""
-    if not ocr:
-        gaps = [match["gap"] for match in WIDE_PAIR.finditer(line)]
-        if len(gaps) < 4 or sum(1 for gap in gaps if gap) * 2 < len(gaps):
-            return line
-    return WIDE_GAP.sub("", line)
+    return WIDE_GAP.sub("", line) if ocr or is_letter_spaced(line) else line
+
+
+def is_letter_spaced(line: str) -> bool:
+    """Most neighbouring Chinese characters (four pairs at least) stand a space apart: a line
+    spread by justification (Word's 分散对齐) rather than spaces its writer typed."""
+    gaps = [match["gap"] for match in WIDE_PAIR.finditer(line)]
+    return len(gaps) >= 4 and sum(1 for gap in gaps if gap) * 2 >= len(gaps)
 
 
 def clean_cell(lines: Iterable[str]) -> str:

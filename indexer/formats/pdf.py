@@ -37,7 +37,7 @@ from ..text import title_key
 from ..toc import NUMBERED, TOC_HEADING, TRAILING_PAGE
 from . import borderless, ocr
 from .layout import (FROM_ABOVE, FROM_LEFT, Block, DocumentText, GridCell, clean_cell, clean_line,
-                     header_depth, join_cell_lines, join_wrapped, logical_rows, page_label, to_text,
+                     header_depth, is_letter_spaced, join_cell_lines, join_wrapped, logical_rows, page_label, to_text,
                      unspace_letter_spaced)
 
 EDGE_SHARE = 0.08  # top and bottom share of a page where running headers and footers live
@@ -53,6 +53,7 @@ class _Line:
     bottom: float
     size: float
     short: bool = False  # stops short of the right margin
+    spread: bool = False  # letter-spaced to the margin (分散对齐): a paragraph's last line, however wide
     at_margin: bool = True  # starts at the left margin (not indented or centred)
     centred: bool = False
 
@@ -118,14 +119,18 @@ def _read_page(page) -> _Page:
     lines = text_page.extract_text_lines(return_chars=True, keep_blank_chars=False)
     sizes = [statistics.median(sizes) if sizes else 0.0
              for sizes in ([char["size"] for char in line["chars"] if char["text"].strip()] for line in lines)]
-    cells = [borderless.segments(line["chars"], size) for line, size in zip(lines, sizes)]
+    texts = [clean_line(line["text"]) for line in lines]  # a letter-spaced line joined before it is wrapped on
+    # a line spread out by justification has wide gaps between its characters but is no table row
+    cells = [[] if is_letter_spaced(line["text"]) else borderless.segments(line["chars"], size)
+             for line, size in zip(lines, sizes)]
     taken: set[int] = set()
     for start, end, starts, rows in borderless.find_tables(cells, sizes):
         result.items.append((lines[start]["top"], _Table(rows, starts + [max(l["x1"] for l in lines[start:end])])))
         taken.update(range(start, end))
-    for index, (line, size) in enumerate(zip(lines, sizes)):
+    for index, (line, text, size) in enumerate(zip(lines, texts, sizes)):
         if index not in taken:
-            item = _Line(line["text"], line["x0"], line["x1"], line["top"], line["bottom"], size)
+            item = _Line(text, line["x0"], line["x1"], line["top"], line["bottom"], size,
+                         spread=is_letter_spaced(line["text"]))
             result.items.append((line["top"], item))
     result.items.sort(key=lambda pair: pair[0])
     return result
@@ -257,7 +262,7 @@ def _text_width(page_lines: list[list[_Line]]) -> float:
 def _place(line: _Line, left: float, right: float) -> None:
     """Where the line sits between its page's margins."""
     em = max(line.size, 1.0)
-    line.short = line.x1 < right - 2 * em
+    line.short = line.spread or line.x1 < right - 2 * em
     line.at_margin = line.x0 <= left + 0.8 * em
     line.centred = abs((line.x0 - left) - (right - line.x1)) < em
 
