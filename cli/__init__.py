@@ -157,7 +157,7 @@ def _readable(response: dict) -> str:
             snippet = MARK.sub("", hit["snippet"])
         lines += [
             "",
-            f"{number}. {hit['article']['title']}  [{hit['type']} · {hit['score']:.4f}]",
+            f"{number}. {hit['article']['title']}  [{hit['type']}{' · OCR' if hit.get('ocr') else ''} · {hit['score']:.4f}]",
             f"   {attribution_line(hit['issue'], hit['article'])}",
             f"   {html.unescape(snippet)}",
             f"   {_evidence(hit['scores'])}",

@@ -2,13 +2,14 @@
 
 Text chunks pack whole paragraphs (long paragraphs split at sentence ends) into roughly
 MIN_CHARS..MAX_CHARS characters and know their span in `Article.text`. What the model embeds
-carries the article title as context.
+carries the article title as context. A chunk holding text read by OCR is marked `ocr`: it
+shares a run of OCR_RUN characters with a line the reader OCR'd (`DocumentText.ocr`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from kb.models import PARAGRAPH_SEPARATOR, Article, Chunk, Issue, Table, embedding_text
 from kb.numbers import table_id
@@ -16,13 +17,23 @@ from kb.numbers import table_id
 MIN_CHARS = 150
 MAX_CHARS = 500
 SENTENCE_END = re.compile(r"(?<=[。！？；!?])")
+OCR_RUN = 12  # long enough that two different sentences do not share one
 
 
-def chunk_issue(issue: Issue) -> list[Chunk]:
+def chunk_issue(issue: Issue, ocr_lines: Iterable[str] = ()) -> list[Chunk]:
     chunks: list[Chunk] = []
     for article in issue.articles:
         chunks.extend(chunk_article(issue.id, article))
+    runs = {run for line in ocr_lines for run in _runs(line)}
+    for chunk in chunks:
+        chunk.ocr = bool(runs) and not runs.isdisjoint(_runs(chunk.text))
     return chunks
+
+
+def _runs(text: str) -> set[str]:
+    """The text's OCR_RUN-character runs, spaces ignored (a line wrap may add or drop one)."""
+    squeezed = "".join(text.split())
+    return {squeezed[i : i + OCR_RUN] for i in range(len(squeezed) - OCR_RUN + 1)}
 
 
 def chunk_article(issue_id: str, article: Article) -> list[Chunk]:

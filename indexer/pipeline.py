@@ -37,6 +37,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # path -> reason
+    notes: list[str] = field(default_factory=list)  # what a reader said about a file it read (a page with no text)
     articles: int = 0
     chunks: int = 0
     embedded: int = 0
@@ -51,7 +52,7 @@ class IngestReport:
             f"issues: {len(self.added)} added, {len(self.replaced)} replaced, {len(self.unchanged)} unchanged,"
             f" {len(self.pruned)} pruned, {len(self.failed)} failed; articles: {self.articles};"
             f" chunks: {self.chunks} ({self.embedded} embedded); {self.seconds:.1f} s"
-        )
+        ) + "".join(f"\nnote: {note}" for note in self.notes)
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], dict[str, str]]:
@@ -79,6 +80,7 @@ class Pending:
     source: Path
     replaces: bool
     prepared: PreparedIssue
+    notes: list[str] = field(default_factory=list)  # what the reader said of the file (a page with no text)
 
 
 def ingest(kb: KnowledgeBase, paths: Iterable[Path], prune: bool = False, progress: bool = True) -> IngestReport:
@@ -100,6 +102,7 @@ def ingest(kb: KnowledgeBase, paths: Iterable[Path], prune: bool = False, progre
             report.unchanged.append(str(path))
             continue
         pending.append(prepared)
+        report.notes.extend(prepared.notes)
         if sum(len(item.prepared.missing) for item in pending) >= EMBED_POOL:
             _write_pending(kb, pending, report)
             pending = []
@@ -120,6 +123,7 @@ def _prepare(kb: KnowledgeBase, path: Path, key: str, indexed: dict, pending: li
         shown = os.fsencode(path).decode("utf-8", "backslashreplace")
         raise IngestError(f"{shown}: the file name is not valid UTF-8; rename the file")
     data, text = read_document(path, kb.settings.max_file_bytes)
+    notes = list(getattr(text, "notes", ()))
     sha256 = hashlib.sha256(data).hexdigest()
     if key in indexed and indexed[key][1] == sha256:
         return None
@@ -133,8 +137,9 @@ def _prepare(kb: KnowledgeBase, path: Path, key: str, indexed: dict, pending: li
     twin = next((item for item in pending if item.prepared.issue.id == issue.id), None)
     if twin is not None:
         raise IngestError(f"{path}: issue {issue.id} is already being indexed from {twin.source}")
-    prepared = kb.prepare(key, sha256, issue, chunk_issue(issue), structured_issue(issue))
-    return Pending(path, key in indexed or holder is not None, prepared)
+    chunks = chunk_issue(issue, getattr(text, "ocr", ()))
+    prepared = kb.prepare(key, sha256, issue, chunks, structured_issue(issue))
+    return Pending(path, key in indexed or holder is not None, prepared, notes)
 
 
 def _write_pending(kb: KnowledgeBase, pending: list[Pending], report: IngestReport) -> None:

@@ -121,6 +121,7 @@ class Chunk:
     ordinal: int
     table_id: str | None = None  # the table and row a table-row or policy chunk was made from
     row_index: int | None = None
+    ocr: bool = False  # its text was read from a scanned page by OCR: a character may be wrong
 
 
 @dataclass
@@ -152,6 +153,7 @@ class Hit:
     snippet: str
     issue: IssueRef
     article: ArticleRef
+    ocr: bool = False  # the text was read by OCR from a scanned page
 
     def to_dict(self) -> dict:
         return asdict(self)

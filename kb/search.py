@@ -239,6 +239,7 @@ def _hit(row, c: Candidate, highlight_terms: list[str]) -> dict:
         snippet=highlight(row["text"], highlight_terms),
         issue=issue_ref(row),
         article=article_ref(row),
+        ocr=bool(row["ocr"]),
     ).to_dict()
     hit["scores"] = c.scores()
     return hit

@@ -17,6 +17,8 @@ from indexer.text import title_key
 from indexer.toc import find_toc, parse_toc
 from kb.numbers import SPACE_BESIDE_CJK
 
+from docx.oxml.ns import qn
+
 TOC_PAGE = re.compile(r"^(?P<title>.*\S)\s+(?P<page>\d{1,3})$")
 RUNNING_HEADER = "光伏信息精选 · 示例光伏协会"
 
@@ -214,24 +216,36 @@ def write_docx(text: str, path: Path) -> Path:
     page number, real tables with a styled header row."""
     from docx import Document
 
-    document = Document()
+    return _write_lines(Document(), text, path, _grid_table, office=False)
+
+
+def _write_lines(document, text: str, path: Path, add_table, office: bool) -> Path:
+    """The export's lines into `document`: headings for titles, `add_table(document, rows)` for
+    tables; office=True justifies body paragraphs with a first-line indent, spreads the title and
+    the publisher line over the line's width (分散对齐, which letter-spaces them) and writes TOC
+    lines as typed (no tab leader)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     for line in classify(text):
         if line.kind == "title":
-            document.add_heading(line.text, level=0)
+            title = document.add_heading(line.text, level=0)
+            if office:
+                title.alignment = WD_ALIGN_PARAGRAPH.DISTRIBUTE
         elif line.kind == "heading":
             document.add_heading(line.text, level=2)
-        elif line.kind == "toc":
+        elif line.kind == "toc" and not office:
             match = TOC_PAGE.match(line.text)
             document.add_paragraph(f"{match['title']}\t{match['page']}" if match else line.text)
         elif line.kind == "table":
-            width = len(line.rows[0])
-            table = document.add_table(rows=len(line.rows), cols=width)
-            table.style = "Table Grid"
-            for cells, row in zip(table.rows, line.rows):
-                for cell, value in zip(cells.cells, row):
-                    cell.text = value
+            add_table(document, line.rows)
         else:
-            document.add_paragraph(line.text)
+            paragraph = document.add_paragraph(line.text)
+            if office and line.kind == "header" and line.text.endswith("编"):
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.DISTRIBUTE
+            elif office and line.kind == "para":
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+                paragraph.paragraph_format.first_line_indent = Pt(21)
     document.save(path)
     return path
 
@@ -258,3 +272,121 @@ def squeezed(value):
     if isinstance(value, list):
         return [squeezed(item) for item in value]
     return value
+
+
+# ---- an office suite's DOCX and PDF -------------------------------------------------------
+
+OFFICE_HEADER = "光伏信息精选 · 嘉兴市光伏行业协会"
+CJK_FONT = "WenQuanYi Micro Hei"
+
+
+def write_office_docx(text: str, path: Path, merged: bool = False, borderless: bool = False) -> Path:
+    """A digest as its editor writes it in Word: A4, a running header, a 「第 N 页」 footer with a
+    PAGE field, headings for titles, justified body text with a first-line indent, ruled tables
+    whose header row repeats on every page. merged=True writes the policy table with a 比例 header
+    spanning 自用比例/上网比例 (the other header cells merged down over both header rows) and each
+    发布日期 shared by neighbouring rows merged down over them, as editors do. borderless=True draws
+    the tables other than the policy table without rules."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm, Pt
+
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(10.5)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), CJK_FONT)
+    section.header.paragraphs[0].text = OFFICE_HEADER
+    section.header.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run("第 ")
+    _page_field(footer.add_run())
+    footer.add_run(" 页")
+
+    def add_table(document, rows: list[list[str]]) -> None:
+        if merged and rows[0][0] == "省份":
+            _merged_policy_table(document, rows)
+        else:
+            _grid_table(document, rows, ruled=not (borderless and rows[0][0] != "省份"), repeat_header=True)
+
+    return _write_lines(document, text, path, add_table, office=True)
+
+
+def _page_field(run) -> None:
+    from docx.oxml import OxmlElement
+
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
+        if kind is not None:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        else:
+            element = OxmlElement("w:instrText" if text == " PAGE " else "w:t")
+            element.text = text
+        run._r.append(element)
+
+
+def _repeat_header(row) -> None:
+    from docx.oxml import OxmlElement
+
+    row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+
+
+def _grid_table(document, rows: list[list[str]], ruled: bool = True, repeat_header: bool = False):
+    width = len(rows[0])
+    table = document.add_table(rows=len(rows), cols=width)
+    if ruled:
+        table.style = "Table Grid"
+    if repeat_header:
+        _repeat_header(table.rows[0])
+    for cells, row in zip(table.rows, rows):
+        for cell, value in zip(cells.cells, row + [""] * (width - len(row))):
+            cell.text = value
+    return table
+
+
+def _merged_policy_table(document, rows: list[list[str]]) -> None:
+    header, *body = rows
+    ratio = [header.index("自用比例"), header.index("上网比例")]
+    date = header.index("发布日期")
+    table = document.add_table(rows=len(body) + 2, cols=len(header))
+    table.style = "Table Grid"
+    for row in table.rows[:2]:
+        _repeat_header(row)
+    for column, name in enumerate(header):
+        if column in ratio:
+            table.cell(1, column).text = name
+        else:
+            table.cell(0, column).merge(table.cell(1, column)).text = name
+    table.cell(0, ratio[0]).merge(table.cell(0, ratio[1])).text = "比例"
+    for index, row in enumerate(body, start=2):
+        for column, value in enumerate(row):
+            table.cell(index, column).text = value
+    start = 0
+    for index in range(1, len(body) + 1):  # merge each run of equal dates down
+        if index == len(body) or body[index][date] != body[start][date]:
+            if index - start > 1:
+                table.cell(start + 2, date).merge(table.cell(index + 1, date)).text = body[start][date]
+            start = index
+
+
+def office_pdf(document: Path, out_dir: Path) -> Path:
+    """The document converted by LibreOffice, with a profile of its own for this run (a shared
+    profile makes parallel or repeated conversions block or differ)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        import pytest
+
+        pytest.skip("LibreOffice (soffice) is not installed; scripts/setup.sh installs it")
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        subprocess.run(
+            [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+             "--convert-to", "pdf", "--outdir", str(out_dir), str(document)],
+            check=True, capture_output=True, timeout=240,
+        )
+    return out_dir / f"{document.stem}.pdf"

@@ -65,7 +65,8 @@ def test_contents_in_a_content_control_and_merged_cells_are_read(tmp_path):
     assert (article.title, article.page) == ("可开放容量汇总", 1)
     (parsed,) = article.tables
     assert parsed.unit == "兆瓦"
-    assert parsed.rows == [["南湖区", "Q2", "658"], ["", "Q3", "700"], ["合计", "", "1358"]]
+    # merged down: the text in every row it covers; merged across: once, in its first column
+    assert parsed.rows == [["南湖区", "Q2", "658"], ["南湖区", "Q3", "700"], ["合计", "", "1358"]]
 
 
 def test_a_file_that_is_not_a_word_document_is_a_read_error(tmp_path):

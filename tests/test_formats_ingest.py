@@ -53,3 +53,20 @@ def test_each_format_stores_what_the_text_export_stores(writer, two_issues_kb, t
     if not squeeze:
         assert report.embedded == 0  # every chunk's text is one the text export already had
     assert kb.store.connection().execute("SELECT file FROM issues WHERE id = ?", (ISSUE,)).fetchone()[0] == source.name
+
+
+def test_an_index_made_before_ocr_marks_opens_with_every_chunk_unmarked(corpus_kb, tmp_path):
+    import sqlite3
+    from dataclasses import replace
+
+    from kb.search import SearchRequest, search
+
+    kb = copy_of(corpus_kb, tmp_path / "data")
+    with sqlite3.connect(kb.store.path) as conn:
+        conn.execute("ALTER TABLE chunks DROP COLUMN ocr")  # the schema before chunks said so
+    conn.close()
+
+    reopened = KnowledgeBase(replace(kb.settings), embedder=kb.embedder)
+
+    hits = search(reopened, SearchRequest("绿电码头", mode="keyword"))["results"]
+    assert hits and not any(hit["ocr"] for hit in hits)

@@ -69,7 +69,8 @@ def test_result_contract_shape(corpus_kb):
                              "interpreted"}
     assert response["mode"] == "hybrid" and len(response["results"]) == 3
     for hit in response["results"]:
-        assert set(hit) == {"id", "score", "type", "text", "snippet", "issue", "article", "scores"}
+        assert set(hit) == {"id", "score", "type", "text", "snippet", "issue", "article", "scores", "ocr"}
+        assert hit["ocr"] is False  # the corpus is text exports: nothing read by OCR
         assert set(hit["article"]) == {"id", "title", "section", "source", "page"}
 
 

@@ -63,6 +63,7 @@ def schemas() -> dict:
             "snippet": {"type": "string", "description": "HTML: escaped text, query terms in <mark>"},
             "issue": ref("IssueRef"),
             "article": ref("ArticleRef"),
+            "ocr": {"type": "boolean", "description": "the text was read by OCR from a scanned page: a character may be wrong"},
             "attribution": {"type": "string", "examples": ["光伏信息精选 2025.06.23–06.29 · 行业聚焦 · 第1页 · 来源：人民日报"]},
             "duplicates": array(obj({"id": STRING, "issue": ref("IssueRef"), "article": ref("ArticleRef")})),
             "scores": ref("Scores"),

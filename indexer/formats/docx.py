@@ -2,8 +2,10 @@
 
 Content controls (a Word-made table of contents sits in one) are read through. A tab inside a
 paragraph (a TOC line's leader before its page number) becomes a space, so only tables produce
-tab-separated lines; a manual line break splits a paragraph into lines. A cell merged across
-columns or rows is read once, the cells it covers are left empty.
+tab-separated lines; a manual line break splits a paragraph into lines. Merged cells (`gridSpan`
+across columns, `vMerge` down rows) are marked on the table's grid and resolved by
+`layout.logical_rows`, the same as a PDF's merged cells: a cell merged down has its text in every
+row, a cell spanning columns has it once, and header rows merged into each other become one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from docx.text.paragraph import Paragraph
 from lxml.etree import XMLSyntaxError
 
 from .base import READERS, ReadError
-from .layout import Block, clean_cell, to_text
+from .layout import FROM_ABOVE, FROM_LEFT, Block, GridCell, clean_cell, logical_rows, to_text
 
 PARAGRAPH, TABLE, CONTENT_CONTROL = qn("w:p"), qn("w:tbl"), qn("w:sdt")
 
@@ -48,17 +50,23 @@ def _blocks(element, parent):
 
 
 def _rows(table: Table) -> list[list[str]]:
-    rows: list[list[str]] = []
-    above: list = []  # the cell elements of the row before, to spot a vertical merge
+    """python-docx gives a merged cell at every grid position it covers: the same element as the
+    position to the left is a `gridSpan`, the same as the one above a `vMerge`."""
+    grid: list[list[GridCell]] = []
+    above: list = []  # the cell elements of the row before
     for row in table.rows:
         cells, texts = [], []
         for index, cell in enumerate(row.cells):
-            repeated = (cells and cell._tc is cells[-1]) or (index < len(above) and cell._tc is above[index])
-            texts.append("" if repeated else clean_cell(p.text.replace("\t", " ") for p in cell.paragraphs))
+            if cells and cell._tc is cells[-1]:
+                texts.append(FROM_LEFT)
+            elif index < len(above) and cell._tc is above[index]:
+                texts.append(FROM_ABOVE)
+            else:
+                texts.append(clean_cell(p.text.replace("\t", " ") for p in cell.paragraphs))
             cells.append(cell._tc)
-        rows.append(texts)
+        grid.append(texts)
         above = cells
-    return rows
+    return logical_rows(grid)
 
 
 READERS[".docx"] = read_docx

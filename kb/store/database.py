@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
-SCHEMA_VERSION = 2  # 2: chunks know the table row they were made from (table_id, row_index)
+SCHEMA_VERSION = 3  # 2: chunks know the table row they were made from (table_id, row_index); 3: chunks.ocr
 
 
 class Database:
@@ -45,7 +45,8 @@ class Database:
         Version 1 chunks do not know their table row: the columns are added, and the issues
         holding table-row or policy chunks lose their file hash, so the next `kb ingest` re-reads
         those files (their vectors come from the stored embeddings) instead of skipping them;
-        `kb check` names the chunks still without their place until then."""
+        `kb check` names the chunks still without their place until then. Version 2 chunks gain
+        `ocr` = 0: every index before it was made from text layers."""
         conn = self.connection()
         if int(self.get_meta("schema_version", "1")) >= SCHEMA_VERSION:
             return
@@ -56,6 +57,8 @@ class Database:
                 conn.execute("ALTER TABLE chunks ADD COLUMN row_index INTEGER")
                 conn.execute("UPDATE issues SET sha256 = '' WHERE id IN"
                              " (SELECT issue_id FROM chunks WHERE type != 'text')")
+            if "ocr" not in columns:
+                conn.execute("ALTER TABLE chunks ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
             self._set_meta(conn, "schema_version", str(SCHEMA_VERSION))
 
     @contextmanager

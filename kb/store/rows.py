@@ -19,7 +19,7 @@ ISSUE_COLUMNS = "i.id AS issue_id, i.title AS issue_title, i.date_start, i.date_
 ARTICLE_COLUMNS = "a.id AS article_id, a.title AS article_title, a.section, a.source, a.page"
 HIT_COLUMNS = f"""
     c.rowid AS rowid, c.id AS chunk_id, c.type AS type, c.text AS text,
-    c.start AS start, c."end" AS "end", {ISSUE_COLUMNS}, {ARTICLE_COLUMNS}
+    c.start AS start, c."end" AS "end", c.ocr AS ocr, {ISSUE_COLUMNS}, {ARTICLE_COLUMNS}
 """
 HIT_JOINS = "JOIN articles a ON a.id = c.article_id JOIN issues i ON i.id = c.issue_id"
 CHUNK_VECTORS = "FROM chunks c JOIN embeddings e ON e.model = ? AND e.sha = c.embed_sha"

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     type TEXT NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     ordinal INTEGER NOT NULL, embed_sha TEXT NOT NULL,
-    table_id TEXT, row_index INTEGER  -- the table row a table_row or policy chunk was made from
+    table_id TEXT, row_index INTEGER,  -- the table row a table_row or policy chunk was made from
+    ocr INTEGER NOT NULL DEFAULT 0  -- 1: read from a scanned page by OCR (a character may be wrong)
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE INDEX IF NOT EXISTS chunks_issue ON chunks(issue_id);

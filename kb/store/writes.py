@@ -44,9 +44,9 @@ class Writes(Database):
             for chunk, sha in zip(chunks, shas):
                 cursor = conn.execute(
                     'INSERT INTO chunks (id, issue_id, article_id, type, text, start, "end", ordinal, embed_sha,'
-                    " table_id, row_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " table_id, row_index, ocr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (chunk.id, chunk.issue_id, chunk.article_id, chunk.type, chunk.text, chunk.start,
-                     chunk.end, chunk.ordinal, sha, chunk.table_id, chunk.row_index),
+                     chunk.end, chunk.ordinal, sha, chunk.table_id, chunk.row_index, int(chunk.ocr)),
                 )
                 conn.execute(FTS_INSERT, (cursor.lastrowid, document_text(titles[chunk.article_id]),
                                           document_text(chunk.text)))
