@@ -38,12 +38,7 @@ class Settings:
     max_offset: int = 10_000
     max_query_chars: int = 256
     semantic_candidates: int = 200
-    # Fusion measured on the dev queries (scripts/tune_fusion.py): RRF beat min-max weighted
-    # combination at every weight; k in 10..30 with a keyword floor in 0.1..0.2 is a plateau.
-    fusion: str = "rrf"  # "rrf" or "weighted"
-    rrf_k: int = 30
-    keyword_weight: float = 0.5  # for "weighted" fusion: share of the keyword score
-    keyword_floor: float = 0.1  # hybrid: keyword hits below this share of the best BM25 are not fused
+    # the match thresholds and fusion weights belong to the model: kb/data/calibration.json
     expand_english: bool = True
     query_cache_size: int = 1024
     result_cache_size: int = 1024  # search answers kept per store generation; 0 = off (benchmarks of cold queries)

@@ -25,7 +25,7 @@ import itertools
 import json
 import pickle
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +106,16 @@ def collect(name: str, work: Path) -> list[Evidence]:
     return out
 
 
+def evidence_path(work: Path) -> Path:
+    return work / "calibration-evidence.pickle"
+
+
+def load_evidence(work: Path) -> dict[str, list[Evidence]]:
+    """The evidence of the last run, by set (stored as plain dicts, so any script can read it)."""
+    stored = pickle.loads(evidence_path(work).read_bytes())
+    return {name: [Evidence(**e) for e in items] for name, items in stored.items()}
+
+
 def replay(evidence: list[Evidence], c: Calibration) -> dict:
     """MRR@10 (answerable), none-empty and false-empty shares of one grid point on one set."""
     reciprocal, none_empty, false_empty = [], [], 0
@@ -140,12 +150,12 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="store the chosen values for this vector key")
     parser.add_argument("--replay", action="store_true", help="reuse the evidence of the last run (same index and model)")
     args = parser.parse_args()
-    cache = args.work / "calibration-evidence.pickle"  # the legs' evidence, reused by --replay
+    cache = evidence_path(args.work)  # the legs' evidence, reused by --replay and tune_fusion.py
     if args.replay and cache.exists():
-        evidence = pickle.loads(cache.read_bytes())
+        evidence = load_evidence(args.work)
     else:
         evidence = {name: collect(name, args.work) for name in SETS}
-        cache.write_bytes(pickle.dumps(evidence))
+        cache.write_bytes(pickle.dumps({name: [asdict(e) for e in items] for name, items in evidence.items()}))
     names = list(SETS)
     keys = list(GRID)
     table = []

@@ -1,46 +1,110 @@
-"""Compare hybrid fusion methods on labelled queries: RRF (several k) vs weighted score combination.
+"""The fusion candidates side by side on the three dev sets, with and without the match set.
 
-    python scripts/tune_fusion.py ../shared/eval/dev_queries.jsonl [--data-dir data]
+    python scripts/calibrate.py            # once: collects both legs' evidence per dev query
+    python scripts/tune_fusion.py          # then: one table of every candidate
 
-Prints MRR@10 / hit@1 / hit@5 for each setting; the index must already be built (`kb ingest`).
+Replays, over the evidence `calibrate.py` collected (both legs of every seed, archive and CMRC
+dev query), each fusion candidate — reciprocal-rank fusion (k 30 and 60, with the old 10 %
+keyword floor), min-max weighted combination, the convex combination of BM25/best and cosine
+(with and without the phrase term) — first over every candidate (the old behaviour: every query
+"matches" the index), then over the calibrated match set. Prints MRR@10 per set, the share of
+the archive's `none` queries that come back empty, and CMRC's false-empty share.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
+import sys
 from pathlib import Path
 
-from kb.config import Settings
-from kb.evaluate import evaluate, load_queries
-from kb.knowledge_base import KnowledgeBase
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from calibrate import Evidence, load_evidence  # noqa: E402
+from devsets import DEFAULT_WORK  # noqa: E402
+
+from kb.matching import keyword_match, load_calibration, semantic_match  # noqa: E402
+
+
+def _rrf(e: Evidence, k: int, floor: float) -> np.ndarray:
+    best = e.bm25.max() if len(e.bm25) else 0.0
+    keyword = (e.bm25 > 0) & (e.bm25 >= floor * best)
+    score = np.zeros(len(e.rowids))
+    order = np.argsort(-np.where(keyword, e.bm25, -np.inf), kind="stable")
+    ranks = np.empty(len(order), dtype=int)
+    ranks[order] = np.arange(1, len(order) + 1)
+    score += np.where(keyword, 1.0 / (k + ranks), 0.0)
+    order = np.argsort(-e.cosine, kind="stable")
+    ranks[order] = np.arange(1, len(order) + 1)
+    return score + 1.0 / (k + ranks)
+
+
+def _minmax(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    if not present.any():
+        return np.zeros_like(values)
+    low, high = values[present].min(), values[present].max()
+    return np.where(present, (values - low) / ((high - low) or 1.0), 0.0)
+
+
+def candidates(calibration) -> list[tuple[str, object]]:
+    """(name, score function of an Evidence) for every candidate."""
+    def convex(weight: float, phrase: float):
+        def score(e: Evidence) -> np.ndarray:
+            best = e.bm25.max() if len(e.bm25) else 0.0
+            return weight * (e.bm25 / best if best > 0 else 0.0) + (1 - weight) * e.cosine + phrase * e.phrase
+        return score
+
+    shipped = (calibration.keyword_weight, calibration.phrase_weight)
+    return [
+        ("RRF k=30, keyword floor 0.1 (before)", lambda e: _rrf(e, 30, 0.1)),
+        ("RRF k=60, keyword floor 0.1", lambda e: _rrf(e, 60, 0.1)),
+        ("RRF k=30, no floor", lambda e: _rrf(e, 30, 0.0)),
+        ("min-max weighted 0.5", lambda e: 0.5 * _minmax(e.bm25, e.bm25 > 0) + 0.5 * _minmax(e.cosine, e.cosine > 0)),
+        ("convex 0.2 BM25/best + 0.8 cosine", convex(0.2, 0.0)),
+        ("convex 0.4 BM25/best + 0.6 cosine", convex(0.4, 0.0)),
+        (f"convex {shipped[0]} (no phrase term)", convex(shipped[0], 0.0)),
+        (f"convex {shipped[0]} + phrase {shipped[1]} (shipped)", convex(*shipped)),
+    ]
+
+
+def score_set(evidence: list[Evidence], score, calibration, gated: bool) -> dict:
+    reciprocal, none_empty, false_empty = [], [], 0
+    for e in evidence:
+        keep = e.allowed.copy()
+        if gated:
+            keep &= keyword_match(e.share, e.cosine, calibration, hybrid=True) | semantic_match(e.cosine, e.base, calibration)
+        values = score(e)
+        ranked = e.rowids[keep][np.argsort(-values[keep], kind="stable")][:10].tolist()
+        if e.none:
+            none_empty.append(not ranked)
+            continue
+        false_empty += not ranked
+        rank = next((i for i, r in enumerate(ranked, 1) if r in e.relevant), None)
+        reciprocal.append(1 / rank if rank else 0.0)
+    return {"mrr": float(np.mean(reciprocal)), "none_empty": float(np.mean(none_empty)) if none_empty else None,
+            "false_empty": false_empty / max(1, len(reciprocal))}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("queries", type=Path)
-    parser.add_argument("--data-dir", type=Path, default=None)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
+    parser.add_argument("--key", default="m3e-small+onnx-int8", help="the vector key whose calibration is replayed")
     args = parser.parse_args()
-    base = Settings.from_env(data_dir=args.data_dir)
-    queries = load_queries(args.queries)
-    embedder = KnowledgeBase(base).embedder
-    settings = [
-        ("rrf", replace(base, fusion="rrf", rrf_k=k, keyword_floor=floor))
-        for floor in (0.0, 0.1, 0.2, 0.3)
-        for k in (10, 30, 60)
-    ]
-    settings += [
-        ("weighted", replace(base, fusion="weighted", keyword_weight=w, keyword_floor=floor))
-        for floor in (0.0, 0.2)
-        for w in (0.3, 0.5, 0.7)
-    ]
-    print(f"{'fusion':<9} {'param':>6} {'floor':>5} {'MRR@10':>7} {'hit@1':>6} {'hit@5':>6}  misses (query id: rank)")
-    for name, setting in settings:
-        kb = KnowledgeBase(setting, embedder=embedder)
-        (score,) = evaluate(kb, queries, ["hybrid"])
-        param = setting.rrf_k if name == "rrf" else setting.keyword_weight
-        missed = ", ".join(f"{qid}:{rank}" for qid, rank in score.ranks.items() if rank != 1)
-        print(f"{name:<9} {param:>6} {setting.keyword_floor:>5} {score.mrr():>7.3f} {score.hit_at(1):>6.3f} {score.hit_at(5):>6.3f}  {missed}")
+    evidence = load_evidence(args.work)
+    calibration = load_calibration(args.key)
+    names = list(evidence)
+    print(f"{'candidate':<44} {'match set':<10}" + "".join(f"{n + ' MRR':>13}" for n in names)
+          + f"{'none→∅':>8}{'cmrc ∅':>8}")
+    for name, score in candidates(calibration):
+        for gated in (False, True):
+            scores = {n: score_set(evidence[n], score, calibration, gated) for n in names}
+            none = scores.get("archive", {}).get("none_empty")
+            cmrc = scores.get("cmrc", {}).get("false_empty")
+            print(f"{name:<44} {'yes' if gated else 'no':<10}" + "".join(f"{scores[n]['mrr']:>13.3f}" for n in names)
+                  + (f"{none:>8.3f}" if none is not None else f"{'-':>8}")
+                  + (f"{cmrc:>8.3f}" if cmrc is not None else f"{'-':>8}"))
 
 
 if __name__ == "__main__":

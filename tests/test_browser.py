@@ -139,3 +139,32 @@ def test_search_narrow_by_date_and_open_the_matching_passage(server, browser):
     assert page.evaluate("window.scrollY") > 0, "the browser scrolled down to the passage"
     assert 0 <= passage.evaluate("e => e.getBoundingClientRect().top") < 420
     page.close()
+
+
+def test_a_named_week_is_a_removable_chip_results_are_one_per_article_and_no_match_says_so(server, browser):
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.goto(server + "/search?q=" + "6月30日当周 N型致密料均价")
+    chip = page.locator('.interpreted a.chip[data-interpreted="filter"]')
+    assert "6月30日当周" in chip.inner_text()
+    assert set(page.locator("li.result").evaluate_all("els => els.map(e => e.dataset.issue)")) == {"2025-06-30"}
+    page.screenshot(path=str(SCREENS / "search-interpreted.png"), full_page=True)
+    chip.click()
+    page.wait_for_url("**interpret=0*")
+    assert page.locator(".interpreted").count() == 0
+    issues = page.locator("li.result").evaluate_all("els => els.map(e => e.dataset.issue)")
+    assert set(issues) == {"2025-06-23", "2025-06-30"}
+    assert issues[:2] == ["2025-06-30", "2025-06-23"]  # the weekly report, newest week first
+
+    page.goto(server + "/search?q=钙钛矿")
+    articles = page.locator("li.result").evaluate_all("els => els.map(e => e.dataset.article)")
+    assert articles and len(articles) == len(set(articles))  # the page groups passages by article
+    assert page.locator(".summary").inner_text().count("篇文章") == 1
+    assert page.locator("li.result .scores").count() == len(articles)
+
+    page.goto(server + "/search?q=足球比赛 世界杯 冠军")
+    empty = page.locator(".notice.empty")
+    assert "没有找到" in empty.inner_text() and page.locator("li.result").count() == 0
+    assert empty.locator("a", has_text="改用关键词搜索").count() == 1
+    page.screenshot(path=str(SCREENS / "search-empty.png"), full_page=True)
+    page.close()

@@ -67,9 +67,9 @@ def test_eval_prints_a_metrics_table(corpus_kb, tmp_path):
     )
     result = invoke("eval", str(queries), "--mode", "keyword", "--data-dir", str(corpus_kb.settings.data_dir))
     header, _, row, footer = result.output.splitlines()
-    assert header.split() == ["mode", "MRR@10", "hit@1", "hit@5", "keyword", "table"]
-    assert row.split() == ["keyword", "0.667", "0.667", "0.667", "1.000", "0.500"]
-    assert footer.startswith("(3 queries")
+    assert header.split() == ["mode", "MRR@10", "hit@1", "hit@5", "empty", "keyword", "table"]
+    assert row.split() == ["keyword", "0.667", "0.667", "0.667", "0.333", "1.000", "0.500"]  # c finds nothing
+    assert footer.startswith("(3 answerable queries")
 
 
 def test_ingest_skips_an_unchanged_file_and_fails_on_a_bad_one(corpus_kb, tmp_path):

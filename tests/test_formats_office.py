@@ -18,7 +18,7 @@ from indexer.parse import parse_issue
 from indexer.pipeline import ingest
 from indexer.readers import read_document
 from kb.search import SearchRequest, search
-from kb.store import Filters
+from kb.filters import Filters
 
 from .conftest import REAL_ISSUE, copy_of
 from .format_writers import OFFICE_HEADER, office_pdf, write_office_docx

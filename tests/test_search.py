@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.hybrid import fuse_rrf
+from kb.hybrid import Candidate, fuse_convex
 from kb.search import QueryError, SearchRequest, search, weighted_terms
 from kb.filters import Filters
 
@@ -121,9 +121,14 @@ def test_fts_syntax_in_queries_is_searched_as_text(corpus_kb, query):
     assert corpus_kb.store.counts()["rows"]["chunks"] == 44
 
 
-def test_rrf_rewards_items_ranked_well_in_both_lists():
-    fused = fuse_rrf([[(1, -5.0), (2, -4.0)], [(2, 0.9), (3, 0.8)]], k=30)
-    assert fused[0][0] == 2
+def test_convex_fusion_rewards_passages_strong_in_both_legs_and_breaks_ties_by_phrase():
+    fused = fuse_convex([Candidate(1, keyword=10.0, semantic=0.70), Candidate(2, keyword=8.0, semantic=0.85),
+                         Candidate(3, semantic=0.86)], keyword_weight=0.3, floor=0.6)
+    assert [c.rowid for c in fused] == [2, 1, 3]
+    assert fused[0].fused == pytest.approx(0.3 * 0.8 + 0.7 * 0.85)
+    tie = fuse_convex([Candidate(1, keyword=10.0, semantic=0.80), Candidate(2, keyword=10.0, semantic=0.81, phrase=0.0),
+                       Candidate(3, keyword=10.0, semantic=0.80, phrase=1.0)], 0.3, 0.6, phrase_weight=0.05)
+    assert tie[0].rowid == 3
 
 
 def test_terms_in_half_the_chunks_or_more_are_left_out_of_keyword_matching(corpus_kb):

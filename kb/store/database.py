@@ -48,10 +48,10 @@ class Database:
         `kb check` names the chunks still without their place until then. Version 2 chunks gain
         `ocr` = 0: every index before it was made from text layers."""
         conn = self.connection()
-        if int(self.get_meta("schema_version", "1")) >= SCHEMA_VERSION:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(chunks)")}
+        if int(self.get_meta("schema_version", "1")) >= SCHEMA_VERSION and {"table_id", "ocr"} <= columns:
             return
         with conn:
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(chunks)")}
             if "table_id" not in columns:
                 conn.execute("ALTER TABLE chunks ADD COLUMN table_id TEXT")
                 conn.execute("ALTER TABLE chunks ADD COLUMN row_index INTEGER")
