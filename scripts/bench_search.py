@@ -180,18 +180,18 @@ def recall_at_10(kb: KnowledgeBase) -> float:
     import faiss
 
     vectors = kb.vectors
-    batches = list(kb.store.chunk_vectors(kb.model_name))
-    ids = np.concatenate([b[0] for b in batches])
-    matrix = np.vstack([b[1] for b in batches])
+    matrix = np.vstack([b[1] for b in kb.store.chunk_vectors(kb.model_name)])
     exact = faiss.IndexFlatIP(matrix.shape[1])
     exact.add(matrix)
     rng = np.random.default_rng(0)
     nudged = matrix[rng.choice(len(matrix), 100, replace=False)] + rng.standard_normal((100, matrix.shape[1])) * 0.02
     queries = np.vstack([kb.embedder.embed(QUERIES), nudged]).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    _, truth = exact.search(queries, 10)
-    found = [{rowid for rowid, _ in vectors.search(q, 10)} for q in queries]
-    return float(np.mean([len(f & set(ids[t].tolist())) / 10 for f, t in zip(found, truth)]))
+    scores, _ = exact.search(queries, 10)
+    # a hit counts when it scores as high as the exact 10th: copies of one text share one vector
+    # (embeddings are stored per text), so which copy of a tie is returned is no miss
+    found = [[score for _, score in vectors.search(q, 10)] for q in queries]
+    return float(np.mean([sum(s >= tenth - 1e-5 for s in f) / 10 for f, tenth in zip(found, scores[:, -1])]))
 
 
 def main() -> None:
