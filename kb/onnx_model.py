@@ -137,7 +137,7 @@ class OnnxEncoder:
              cache_dir: Path | None = None, threads: int = 1) -> "OnnxEncoder":
         """The encoder of `folder` from its cached ONNX file; `load_model()` (the sentence-transformers
         model) is called only when that file must be built, or when there is no folder to read."""
-        cache_dir = cache_dir or default_cache_dir()
+        cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         if folder is not None:
             path = _model_file(cache_dir / folder.cache_name(), quantize)
             if not path.exists():

@@ -104,8 +104,12 @@ class Embedder:
     def _sentence_transformer(self):
         """The model in sentence-transformers (imports torch): loaded on first call, then kept."""
         if self.model is None:
-            import torch
-            from sentence_transformers import SentenceTransformer
+            try:
+                import torch
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise ModelError(f"{self.name!r} must be loaded by sentence-transformers here (the torch backend, or a"
+                                 f" first run building the ONNX files), and it cannot be imported: {exc}") from exc
 
             try:  # sentence-transformers >= 5.2 moved the module classes
                 from sentence_transformers.sentence_transformer import modules as models

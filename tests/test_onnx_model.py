@@ -115,3 +115,22 @@ def test_a_folder_with_modules_beyond_pooling_is_left_to_sentence_transformers(t
     modules.append({"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"})
     (tmp_path / "modules.json").write_text(json.dumps(modules))
     assert ModelFolder.read(tmp_path) is None
+
+
+def test_without_torch_cached_onnx_files_still_embed_and_a_build_says_what_is_missing(embedder, tmp_path):
+    script = (
+        "import sys\n"
+        "sys.modules['torch'] = None  # import torch now fails, as where it is not installed\n"
+        "from kb.vectors import Embedder, ModelError\n"
+        "print(Embedder().embed(['光伏组件']).shape)\n"
+        "try:\n"
+        f"    Embedder(onnx_cache_dir={str(tmp_path)!r})\n"
+        "except ModelError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=300,
+                          check=True)
+    shape, message = done.stdout.strip().splitlines()
+    assert shape == f"(1, {embedder.dim})"
+    assert "must be loaded by sentence-transformers" in message and "building the ONNX files" in message
+    assert not any(tmp_path.rglob("*.onnx"))
