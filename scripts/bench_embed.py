@@ -109,7 +109,8 @@ def _onnx_all_int8() -> Embedder:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from kb.onnx_model import ModelFolder, OnnxEncoder, _build, _session, default_cache_dir
+    from kb.onnx_build import _build
+    from kb.onnx_model import ModelFolder, OnnxEncoder, _session, default_cache_dir
     from kb.embedder import embedded_model_path
 
     embedder = Embedder(backend="torch")
