@@ -116,15 +116,26 @@ def load_evidence(work: Path) -> dict[str, list[Evidence]]:
     return {name: [Evidence(**e) for e in items] for name, items in stored.items()}
 
 
-def replay(evidence: list[Evidence], c: Calibration) -> dict:
-    """MRR@10 (answerable), none-empty and false-empty shares of one grid point on one set."""
+def convex_score(c: Calibration):
+    """The fused score `kb/hybrid.fuse_convex` ranks by, over one query's evidence arrays."""
+    def score(e: Evidence) -> np.ndarray:
+        best = e.bm25.max() if len(e.bm25) else 0.0
+        return (c.keyword_weight * (e.bm25 / best if best > 0 else 0.0) + (1 - c.keyword_weight) * e.cosine
+                + c.phrase_weight * e.phrase)
+    return score
+
+
+def replay(evidence: list[Evidence], c: Calibration, score=None, gated: bool = True) -> dict:
+    """MRR@10 (answerable), none-empty and false-empty shares on one set: the match set of `c`
+    (or every candidate, ungated) ranked by `score` (default: the convex fusion of `c`)."""
+    score = score or convex_score(c)
     reciprocal, none_empty, false_empty = [], [], 0
     for e in evidence:
-        matched = e.allowed & (keyword_match(e.share, e.cosine, c, hybrid=True) | semantic_match(e.cosine, e.base, c))
-        best = e.bm25.max() if len(e.bm25) else 0.0
-        fused = (c.keyword_weight * (e.bm25 / best if best > 0 else 0.0) + (1 - c.keyword_weight) * e.cosine
-                 + c.phrase_weight * e.phrase)
-        ranked = e.rowids[matched][np.argsort(-fused[matched], kind="stable")][:10].tolist()
+        keep = e.allowed
+        if gated:
+            keep = keep & (keyword_match(e.share, e.cosine, c, hybrid=True) | semantic_match(e.cosine, e.base, c))
+        values = score(e)
+        ranked = e.rowids[keep][np.argsort(-values[keep], kind="stable")][:10].tolist()
         if e.none:
             none_empty.append(not ranked)
             continue

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +23,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from calibrate import Evidence, load_evidence  # noqa: E402
+from calibrate import Evidence, convex_score, load_evidence, replay  # noqa: E402
 from devsets import DEFAULT_WORK  # noqa: E402
 
-from kb.matching import keyword_match, load_calibration, semantic_match  # noqa: E402
+from kb.matching import load_calibration  # noqa: E402
 
 
 def _rrf(e: Evidence, k: int, floor: float) -> np.ndarray:
@@ -51,10 +52,7 @@ def _minmax(values: np.ndarray, present: np.ndarray) -> np.ndarray:
 def candidates(calibration) -> list[tuple[str, object]]:
     """(name, score function of an Evidence) for every candidate."""
     def convex(weight: float, phrase: float):
-        def score(e: Evidence) -> np.ndarray:
-            best = e.bm25.max() if len(e.bm25) else 0.0
-            return weight * (e.bm25 / best if best > 0 else 0.0) + (1 - weight) * e.cosine + phrase * e.phrase
-        return score
+        return convex_score(replace(calibration, keyword_weight=weight, phrase_weight=phrase))
 
     shipped = (calibration.keyword_weight, calibration.phrase_weight)
     return [
@@ -69,24 +67,6 @@ def candidates(calibration) -> list[tuple[str, object]]:
     ]
 
 
-def score_set(evidence: list[Evidence], score, calibration, gated: bool) -> dict:
-    reciprocal, none_empty, false_empty = [], [], 0
-    for e in evidence:
-        keep = e.allowed.copy()
-        if gated:
-            keep &= keyword_match(e.share, e.cosine, calibration, hybrid=True) | semantic_match(e.cosine, e.base, calibration)
-        values = score(e)
-        ranked = e.rowids[keep][np.argsort(-values[keep], kind="stable")][:10].tolist()
-        if e.none:
-            none_empty.append(not ranked)
-            continue
-        false_empty += not ranked
-        rank = next((i for i, r in enumerate(ranked, 1) if r in e.relevant), None)
-        reciprocal.append(1 / rank if rank else 0.0)
-    return {"mrr": float(np.mean(reciprocal)), "none_empty": float(np.mean(none_empty)) if none_empty else None,
-            "false_empty": false_empty / max(1, len(reciprocal))}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
@@ -99,7 +79,7 @@ def main() -> None:
           + f"{'none→∅':>8}{'cmrc ∅':>8}")
     for name, score in candidates(calibration):
         for gated in (False, True):
-            scores = {n: score_set(evidence[n], score, calibration, gated) for n in names}
+            scores = {n: replay(evidence[n], calibration, score, gated) for n in names}
             none = scores.get("archive", {}).get("none_empty")
             cmrc = scores.get("cmrc", {}).get("false_empty")
             print(f"{name:<44} {'yes' if gated else 'no':<10}" + "".join(f"{scores[n]['mrr']:>13.3f}" for n in names)
