@@ -1,6 +1,6 @@
 """The request -> result-contract pipeline: validate a `SearchRequest`, match, rank, group, page, shape.
 
-`search()` validates the request (filters through kb/filters.py), reads time words into a
+`search()` validates the request (kb/request.py, filters through kb/filters.py), reads time words into a
 filter or a boost (kb/timewords.py), runs FTS5 and FAISS once each, keeps only the passages
 that really match (kb/matching.py), fuses the two legs (kb/hybrid.py), puts a weekly report's
 newest week first (kb/recurring.py), folds reprints (kb/duplicates.py), groups passages by
@@ -11,10 +11,9 @@ JSON API. `total` and the facets count the match set, exactly up to TOTAL_BOUND.
 from __future__ import annotations
 
 import copy
-import re
 import time
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -33,6 +32,7 @@ from .matching import (BACKGROUND, Calibration, background, content_terms, keywo
                        phrase_share, semantic_match)
 from .models import Hit
 from .recurring import Passage, newest_first
+from .request import GROUPS, MODES, SORTS, SearchRequest, clean_query, validate
 from .segment import match_expression, query_terms
 from .snippets import highlight
 from .store import Store
@@ -42,13 +42,9 @@ from .timewords import Interpretation, interpret
 __all__ = ["MODES", "GROUPS", "SORTS", "QueryError", "SearchRequest", "clean_query", "parse_date", "search",
            "validate", "weighted_terms"]
 
-MODES = ("hybrid", "keyword", "semantic")
-GROUPS = ("none", "article")
-SORTS = ("relevance", "newest", "oldest")
 FACET_FIELDS = ("section", "type", "source", "issue")
 TOTAL_BOUND = 10_000  # totals and facets are exact up to here, then a lower bound ("gte")
 BOOST = 0.02  # added to the fused score of a passage from the issues a month/quarter/year names
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
 class KnowledgeBase(Protocol):
@@ -67,55 +63,6 @@ class KnowledgeBase(Protocol):
     def view(self): ...
 
     def cosines(self, vector: np.ndarray, rowids: list[int]) -> dict[int, float]: ...
-
-
-@dataclass
-class SearchRequest:
-    query: str
-    mode: str = "hybrid"
-    k: int = 10
-    offset: int = 0
-    filters: Filters = field(default_factory=Filters)
-    expand: bool | None = None  # English glossary expansion; None = the settings' default
-    facets: bool = False
-    group: str = "none"  # "article": each article once, with its best passage
-    sort: str = "relevance"  # or "newest" / "oldest" issue first
-    interpret: bool = False  # read time words (8月11日当周, 三季度, 最新) into a date filter or boost
-    min_similarity: float | None = None  # replaces the calibrated semantic threshold (exploration)
-
-
-def clean_query(query: str, max_chars: int) -> str:
-    """Strip control characters and lone surrogates; reject empty and over-long queries."""
-    if not isinstance(query, str):
-        raise QueryError("invalid_query", "the query must be text")
-    cleaned = " ".join(CONTROL_CHARS.sub(" ", query).split())
-    if not cleaned:
-        raise QueryError("empty_query", "the query is empty")
-    if len(cleaned) > max_chars:
-        raise QueryError("query_too_long", f"the query is longer than {max_chars} characters")
-    return cleaned
-
-
-def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
-    if value not in allowed:
-        raise QueryError(f"invalid_{name}", f"{name} must be one of {', '.join(allowed)}")
-    return value
-
-
-def validate(request: SearchRequest, kb: KnowledgeBase) -> SearchRequest:
-    settings = kb.settings
-    request.query = clean_query(request.query, settings.max_query_chars)
-    _choice(request.mode, MODES, "mode")
-    _choice(request.group, GROUPS, "group")
-    _choice(request.sort, SORTS, "sort")
-    if not 1 <= request.k <= settings.max_k:
-        raise QueryError("invalid_k", f"k must be between 1 and {settings.max_k}")
-    if not 0 <= request.offset <= settings.max_offset:
-        raise QueryError("invalid_offset", f"offset must be between 0 and {settings.max_offset}")
-    if request.min_similarity is not None and not -1.0 <= request.min_similarity <= 1.0:
-        raise QueryError("invalid_min_similarity", "min_similarity must be a number between -1 and 1")
-    request.filters = request.filters.validated()
-    return request
 
 
 # ---- the two legs and the match set -----------------------------------------------------
