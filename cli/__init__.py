@@ -13,6 +13,7 @@ import html
 import json
 import re
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -23,7 +24,7 @@ from kb.evaluate import evaluate, format_compare, format_table, load_queries, mi
 from kb.knowledge_base import KnowledgeBase
 from kb.errors import QueryError
 from kb.search import GROUPS, MODES, SORTS, SearchRequest
-from kb.filters import Filters
+from kb.filters import Filters, parse_date
 from kb.errors import ModelError
 
 MARK = re.compile(r"</?mark>")
@@ -196,6 +197,31 @@ def eval_command(kb: KnowledgeBase, queries_file: Path, mode: str, no_expand: bo
     click.echo(format_compare(scores, queries) if compare else format_table(scores, queries))
     if show_misses:
         click.echo("\n".join(misses(scores, queries)))
+
+
+@main.command()
+@click.option("--zero-results", is_flag=True, help="Only the queries that found nothing.")
+@click.option("--since", default=None, help="YYYY-MM-DD: searches on or after this day.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True)
+@data_dir_option
+def queries(kb: KnowledgeBase, zero_results: bool, since: str | None, limit: int, as_json: bool) -> None:
+    """What members searched on the site and the API: the most frequent queries, or those that
+    found nothing (the log is data-dir/queries.jsonl; KB_QUERY_LOG=0 turns it off)."""
+    try:
+        since = parse_date(since, "date_from")
+    except QueryError as exc:
+        raise click.UsageError(exc.message) from exc
+    rows = kb.queries.summary(since=since, zero_results=zero_results, limit=limit)
+    if as_json:
+        click.echo(json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no searches logged" + (" that found nothing" if zero_results else ""))
+        return
+    click.echo(f"{'searches':>8} {'found nothing':>13}  {'last':<25} query")
+    for row in rows:
+        click.echo(f"{row.count:>8} {row.zero_results:>13}  {row.last:<25} {row.query}")
 
 
 @main.command()

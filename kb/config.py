@@ -49,6 +49,7 @@ class Settings:
     max_file_bytes: int = 50 * 1024 * 1024
     embed_batch_size: int = 16  # onnx-int8: 16 ran ~10 % faster than 32 (scripts/bench_embed.py)
     # web
+    query_log: bool = True  # site and API searches appended to data_dir/queries.jsonl (kb queries); KB_QUERY_LOG=0: off
     rate_limit_per_minute: int = 0  # searches a client address may make a minute on /api/search; 0 = off
     rate_limit_burst: int = 0  # searches it may make at once (the token bucket's size); 0 = the per-minute figure
     max_request_bytes: int = 16 * 1024

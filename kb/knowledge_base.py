@@ -24,6 +24,7 @@ from .embedder import Embedder, text_sha, vector_key
 from .matching import Calibration, load_calibration
 from .models import Chunk, Issue, embedding_text
 from .numbers import StructuredIssue
+from .querylog import QueryLog
 from .related import related_articles
 from .search import SearchRequest, search
 from .store import Store, numbers
@@ -62,6 +63,7 @@ class KnowledgeBase:
         self.results = LruCache(settings.result_cache_size)  # search answers, keyed by generation
         self._lock = RLock()
         self._calibration: tuple[str, Calibration] | None = None
+        self.queries = QueryLog(settings.data_dir, settings.query_log)  # what members ask (kb queries)
 
     @property
     def embedder(self) -> Embedder:

@@ -30,6 +30,7 @@ def api_search():
     if catalog().is_empty():
         return json_error(503, "index_not_built", "no issues are indexed yet: run `kb ingest` first")
     response = current_kb().search(request_)
+    current_kb().queries.record(request_.query, request_.mode, response["total"])
     for hit in response["results"]:
         hit["attribution"] = attribution_line(hit["issue"], hit["article"])
     return jsonify(response)

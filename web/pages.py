@@ -72,6 +72,7 @@ def search_page():
                 context["error"], status = EMPTY_INDEX, 503
             else:
                 context["response"] = kb.search(search_request_)
+                kb.queries.record(search_request_.query, search_request_.mode, context["response"]["total"])
                 context["pages"] = pagination(context["response"]["total"], search_request_.offset, search_request_.k)
         except QueryError as error:
             context["error"], status = query_message(error), 400
