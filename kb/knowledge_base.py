@@ -27,6 +27,7 @@ from .numbers import StructuredIssue
 from .querylog import QueryLog
 from .related import related_articles
 from .search import SearchRequest, search
+from .trend import trend
 from .store import Store, numbers
 from .store.catalog import Catalog
 from .vector_index import VectorIndex
@@ -241,6 +242,10 @@ class KnowledgeBase:
     def search(self, request: SearchRequest) -> dict:
         """The result contract for a `kb.search.SearchRequest` (see kb/search.py)."""
         return search(self, request)
+
+    def trend(self, request: SearchRequest, compare: str | None = None) -> dict:
+        """Matching passages per issue (or month) for a query, and for `compare` beside it."""
+        return trend(self, request, compare)
 
     def catalog(self) -> Catalog:
         """Browsing reads: the issues, one issue's contents, one whole article, health."""

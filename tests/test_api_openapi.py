@@ -32,7 +32,7 @@ def test_every_api_route_is_documented(app, document):
     routes = {
         rule.rule.replace("<", "{").replace(">", "}")
         for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith("api.")
+        if rule.endpoint.startswith(("api.", "trends."))
     }
     assert routes == set(document["paths"])
 
@@ -65,6 +65,9 @@ def check(document: dict, path: str, response) -> None:
     ("/api/search", "/api/search?q=港口 供电&mode=semantic&min_similarity=0.2"),
     ("/api/search", "/api/search?q=光伏&group=passages"),
     ("/api/search", "/api/search?q=光伏&min_similarity=2"),
+    ("/api/trend", "/api/trend?q=钙钛矿"),
+    ("/api/trend", "/api/trend?q=钙钛矿&compare=TOPCon&date_from=2025-06-30"),
+    ("/api/trend", "/api/trend?q=钙钛矿&compare=" + "长" * 300),
     ("/api/issues", "/api/issues"),
     ("/api/issues/{issue_id}", "/api/issues/2025-06-30"),
     ("/api/issues/{issue_id}", "/api/issues/nope"),

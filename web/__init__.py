@@ -14,13 +14,13 @@ from flask import Flask, current_app, request
 from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
 
-from . import api, data_api, data_pages, errors, feeds, pages, ratelimit
+from . import api, data_api, data_pages, errors, feeds, pages, ratelimit, trends
 from .context import current_kb
 
 
 def blueprint_modules() -> list:
     """Every area of the site, in one list: add a module with a `bp` here to mount it."""
-    return [pages, api, data_api, data_pages, feeds]
+    return [pages, api, data_api, data_pages, feeds, trends]
 
 
 def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> Flask:

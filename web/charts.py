@@ -72,3 +72,44 @@ def line_chart(points: list[Point], unit: str = "", width: int = WIDTH, height: 
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+SERIES_COLOURS = ("#1f6feb", "#d9730d")
+
+
+def bar_chart(labels: list[str], series: list[list[int]], links: list[str], names: list[str],
+              width: int = WIDTH, height: int = 180) -> str:
+    """Grouped bars, one group per label (an issue or a month), each group a link (to narrow the
+    search to it); every bar has its count as hover text."""
+    if not labels:
+        return ""
+    plot_w = width - MARGIN_LEFT - MARGIN_RIGHT
+    plot_h = height - MARGIN_TOP - MARGIN_BOTTOM
+    top = max([1] + [n for values in series for n in values])
+    slot = plot_w / len(labels)
+    bar = max(1.0, slot * 0.8 / len(series))
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart trend" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(" / ".join(names))}">',
+        f'<line class="axis" x1="{MARGIN_LEFT}" y1="{MARGIN_TOP + plot_h}" x2="{width - MARGIN_RIGHT}" '
+        f'y2="{MARGIN_TOP + plot_h}" stroke="#888"/>',
+        f'<text x="{MARGIN_LEFT - 6}" y="{MARGIN_TOP + 4}" text-anchor="end" font-size="11">{top}</text>',
+        f'<text x="{MARGIN_LEFT - 6}" y="{MARGIN_TOP + plot_h}" text-anchor="end" font-size="11">0</text>',
+    ]
+    every = max(1, len(labels) // 8)  # at most about eight labels under the axis
+    for i, (label, link) in enumerate(zip(labels, links)):
+        x0 = MARGIN_LEFT + slot * i + slot * 0.1
+        parts.append(f'<a href="{escape(link)}" class="bucket" data-label="{escape(label)}">')
+        for s, values in enumerate(series):
+            h = plot_h * values[i] / top
+            parts.append(
+                f'<rect class="bar s{s}" x="{x0 + bar * s:.1f}" y="{MARGIN_TOP + plot_h - h:.1f}" width="{bar:.1f}" '
+                f'height="{h:.1f}" fill="{SERIES_COLOURS[s % len(SERIES_COLOURS)]}">'
+                f"<title>{escape(names[s])} · {escape(label)}: {values[i]}</title></rect>"
+            )
+        parts.append("</a>")
+        if i % every == 0:
+            parts.append(f'<text x="{x0 + slot * 0.4:.1f}" y="{height - MARGIN_BOTTOM + 16}" text-anchor="middle" '
+                         f'font-size="10">{escape(label[5:] if len(label) == 10 else label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
