@@ -16,6 +16,7 @@ from threading import RLock
 import numpy as np
 
 from . import check as checks
+from .answers import Records
 from .cache import LruCache
 from .columns import ChunkColumns
 from .config import Settings
@@ -65,6 +66,7 @@ class KnowledgeBase:
         self._lock = RLock()
         self._calibration: tuple[str, Calibration] | None = None
         self.queries = QueryLog(settings.data_dir, settings.query_log)  # what members ask (kb queries)
+        self._records: tuple[int, Records] | None = None  # answer-card records of one generation
 
     @property
     def embedder(self) -> Embedder:
@@ -242,6 +244,18 @@ class KnowledgeBase:
     def search(self, request: SearchRequest) -> dict:
         """The result contract for a `kb.search.SearchRequest` (see kb/search.py)."""
         return search(self, request)
+
+    def answers(self, query: str, week: tuple[str, str] | None = None) -> list[dict]:
+        """The answer cards a query names (kb/answers.py), from records read once per generation."""
+        with self.store.snapshot(), self._lock:
+            generation = self.store.generation
+            if self._records is None or self._records[0] != generation:
+                listed = numbers.list_tables(self.store, limit=1_000_000)["tables"]
+                tables = [t for t in (numbers.get_table(self.store, row["id"]) for row in listed) if t]
+                records = Records.build(numbers.price_series(self.store), tables, numbers.policies(self.store))
+                self._records = (generation, records)
+            records = self._records[1]
+        return [card.to_dict() for card in records.cards(query, week)]
 
     def trend(self, request: SearchRequest, compare: str | None = None) -> dict:
         """Matching passages per issue (or month) for a query, and for `compare` beside it."""

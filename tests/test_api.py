@@ -39,7 +39,7 @@ def error_code(response) -> str:
 def test_search_returns_the_contract_with_attribution(corpus_client):
     body = corpus_client.get("/api/search", query_string={"q": "绿电码头"}).get_json()
     assert list(body) == ["query", "mode", "total", "took_ms", "results", "total_relation", "group", "sort",
-                          "interpreted", "facets"]
+                          "interpreted", "facets", "answers"]
     assert body["query"] == "绿电码头" and body["mode"] == "hybrid"
     top = body["results"][0]
     assert top["issue"] == {"id": "2025-06-23", "title": "光伏信息精选", "date_start": "2025-06-23",

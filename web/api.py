@@ -15,6 +15,7 @@ from kb.search import validate
 from . import openapi
 from .context import current_kb
 from .errors import json_error
+from .answer_cards import answers_for
 from .params import search_request
 
 bp = Blueprint("api", __name__)
@@ -31,6 +32,7 @@ def api_search():
         return json_error(503, "index_not_built", "no issues are indexed yet: run `kb ingest` first")
     response = current_kb().search(request_)
     current_kb().queries.record(request_.query, request_.mode, response["total"])
+    response["answers"] = answers_for(current_kb(), response)
     for hit in response["results"]:
         hit["attribution"] = attribution_line(hit["issue"], hit["article"])
     return jsonify(response)

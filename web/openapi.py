@@ -98,7 +98,18 @@ def schemas() -> dict:
             "took_ms": {"type": "number"},
             "interpreted": {"oneOf": [ref("Interpreted"), {"type": "null"}]},
             "results": array(ref("Hit")), "facets": ref("Facets"),
+            "answers": array(ref("AnswerCard")),
         }),
+        "AnswerCard": obj({
+            "kind": {"enum": ["price", "table", "policy"]},
+            "subject": {"type": "string", "examples": ["海宁市 · 可开放容量", "N型致密料", "内蒙古 · 自用比例"]},
+            "value": STRING, "unit": NULLABLE_STRING, "issue": ref("IssueRef"), "article": ref("CardArticle"),
+            "note": {"type": "string", "description": "the table's caption, the policy's name or the price's source"},
+            "history": array(obj({"value": STRING, "unit": NULLABLE_STRING, "issue": ref("IssueRef"),
+                                  "article": ref("CardArticle"), "note": STRING})),
+        }, description="a structured record the query names: the newest value (or the named week's), earlier ones"
+                       " newest first"),
+        "CardArticle": {"type": "object", "properties": {"id": STRING, "title": STRING}, "required": ["id", "title"]},
         "IssueSummary": obj(ISSUE_SUMMARY),
         "IssueList": obj({"total": INTEGER, "issues": array(ref("IssueSummary"))}),
         "IssueDetail": obj(ISSUE_SUMMARY | {

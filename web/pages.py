@@ -17,6 +17,7 @@ from . import article_view
 from .context import current_kb
 from .errors import query_message
 from .params import FILTER_NAMES, search_request
+from .answer_cards import answers_for, card_chart
 from .trends import trend_chart
 
 bp = Blueprint("pages", __name__)
@@ -75,6 +76,7 @@ def search_page():
                 context["response"] = kb.search(search_request_)
                 kb.queries.record(search_request_.query, search_request_.mode, context["response"]["total"])
                 context["trend"] = trend_chart(request.args, search_url)
+                context["answers"] = [(card, card_chart(card)) for card in answers_for(kb, context["response"])]
                 context["pages"] = pagination(context["response"]["total"], search_request_.offset, search_request_.k)
         except QueryError as error:
             context["error"], status = query_message(error), 400
