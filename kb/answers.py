@@ -110,7 +110,9 @@ class Records:
                     out.policies.setdefault((key(clause["province"]), name), []).append(Record(
                         "policy", f"{clause['province']} · {FIELD_LABELS[name]}", value, None,
                         clause["issue"]["date_start"], clause["issue"], clause["article"],
-                        key(clause["province"]) + "|" + name, clause["policy_name"] or ""))
+                        key(clause["province"]) + "|" + name,
+                        " · ".join(x for x in (clause["policy_name"], clause["release_date"] and f"{clause['release_date']} 发布",
+                                               clause["status"]) if x)))
         return out
 
     def cards(self, query: str, week: tuple[str, str] | None = None) -> list[Card]:

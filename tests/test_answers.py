@@ -39,6 +39,7 @@ def test_a_table_cell_and_a_policy_clause(client):
     assert "可开放容量" in cell["note"] and cell["issue"]["id"] == "2025-06-23"
     (clause,) = answers(client, "内蒙古 自用比例")
     assert (clause["kind"], clause["subject"], clause["value"]) == ("policy", "内蒙古 · 自用比例", "≥80%")
+    assert "2025-06-20 发布" in clause["note"] and "内蒙古" in clause["note"]  # the policy and its date
 
 
 @pytest.mark.parametrize("query", ["绿电码头", "量子计算", "上海市 可开放容量", "西藏 自用比例", "钙钛矿组件价格"])
