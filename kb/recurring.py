@@ -3,8 +3,9 @@
 The 光伏产业供应链价格报告 appears every week with the same words and new numbers; a recurring
 table (capacity by county each quarter) likewise. Their passages score almost alike for any
 query, so their order among themselves was arbitrary, while staff asking 「N型致密料均价」 want
-the latest week. Passages are one *family* when their articles share a title and their texts,
-with every digit masked, share at least FAMILY_SHARE of their character trigrams; within a
+the latest week. Passages are one *family* when their articles' titles are the same with every
+digit masked (the Q3 and Q4 capacity notices) and their texts, digits masked too, share at least
+FAMILY_SHARE of their character trigrams; within a
 ranked list each family keeps the positions its members earned, filled newest issue first.
 
 A story *reprinted* word for word is another matter (`duplicates`: folded into one hit); a
@@ -17,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 DIGITS = re.compile(r"\d")
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
 SPACE = re.compile(r"\s+")
 FAMILY_SHARE = 0.6
 SHINGLE = 3
@@ -44,7 +46,7 @@ def families(passages: list[Passage]) -> list[list[int]]:
     """Positions (in the given order) of each family with members from two issues or more."""
     by_title: dict[str, list[tuple[set[str], list[int], set[str]]]] = {}
     for position, passage in enumerate(passages):
-        title = SPACE.sub("", passage.title)
+        title = NUMBER.sub("0", SPACE.sub("", passage.title))  # 「3.881GW，…Q3…」 and 「3.51GW，…Q4…」 too
         shape = _shape(passage.text)
         for representative, members, dates in by_title.setdefault(title, []):
             if passage.date_start not in dates and _similar(shape, representative):

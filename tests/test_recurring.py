@@ -23,3 +23,9 @@ def test_different_texts_under_one_title_are_not_a_family():
 
 def test_two_passages_of_one_issue_are_never_one_family():
     assert families([week(1, "2025-07-07", 40.1, 38.2), week(2, "2025-07-07", 40.1, 38.2)]) == []
+
+
+def test_titles_that_differ_only_in_their_numbers_make_one_family():
+    q3 = Passage(1, "3.881GW，浙江嘉兴市 2025 年 Q3 分布式光伏可开放容量公示", "2025-09-29", "县(市、区)名称：海宁市；可开放容量：880；预警等级：黄")
+    q4 = Passage(2, "3.51GW，浙江嘉兴市 2025 年 Q4 分布式光伏可开放容量公示", "2025-12-08", "县(市、区)名称：海宁市；可开放容量：790；预警等级：黄")
+    assert newest_first([q3, q4]) == [2, 1]
