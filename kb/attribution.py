@@ -23,3 +23,13 @@ def attribution_line(issue: dict, article: dict) -> str:
     if article.get("source"):
         parts.append(f"来源：{article['source']}")
     return " · ".join(parts)
+
+
+def citation(issue: dict, article: dict, link: str) -> str:
+    """A citation to copy: the title, then 期刊, 日期, 栏目, 页码, 来源 and the link, each named
+    (a field the issue does not give is 无)."""
+    page = article.get("page")
+    fields = (("期刊", issue["title"]), ("日期", date_range_label(issue["date_start"], issue["date_end"])),
+              ("栏目", article.get("section")), ("页码", None if page is None else f"第{page}页"),
+              ("来源", article.get("source")), ("链接", link))
+    return f"{article['title']}。" + "；".join(f"{name}：{value or '无'}" for name, value in fields)

@@ -60,3 +60,35 @@ def product_name(text: str) -> str:
 def table_id(article_id: str, ordinal: int) -> str:
     """The id of an article's `ordinal`-th table (1-based)."""
     return f"{article_id}-t{ordinal}"
+
+
+TOTAL_LABELS = frozenset({"合计", "总计", "小计", "全省合计", "总量"})
+
+
+def numeric_columns(rows: list[list], width: int) -> list[bool]:
+    """Per column (of `width`) of typed rows: does it hold numbers (sorted as numbers, right-aligned)?"""
+    return [any(isinstance(row[i], (int, float)) for row in rows if i < len(row)) for i in range(width)]
+
+
+def row_order(rows: list[list], column: int, descending: bool = False) -> list[int]:
+    """The indexes of typed rows ordered by one column: numbers as numbers (before any text),
+    text by its characters, blanks last either way; a total row (合计, 总计 …) stays at the
+    bottom, where the table printed it. Stable, so equal cells keep the printed order."""
+    groups: dict[str, list[int]] = {"number": [], "text": [], "blank": [], "total": []}
+    for index, row in enumerate(rows):
+        value = row[column] if column < len(row) else None
+        if row and str(row[0]).strip() in TOTAL_LABELS:
+            groups["total"].append(index)
+        elif value is None or value == "":
+            groups["blank"].append(index)
+        else:
+            groups["number" if isinstance(value, (int, float)) else "text"].append(index)
+    groups["number"].sort(key=lambda index: rows[index][column], reverse=descending)
+    groups["text"].sort(key=lambda index: str(rows[index][column]), reverse=descending)
+    return [index for indexes in groups.values() for index in indexes]
+
+
+def sorted_table(table: dict, column: int, descending: bool = False) -> dict:
+    """A typed table (kb/store/numbers.get_table) with its rows, and their texts, in `row_order`."""
+    order = row_order(table["rows"], column, descending)
+    return table | {"rows": [table["rows"][i] for i in order], "text_rows": [table["text_rows"][i] for i in order]}

@@ -1,71 +1,20 @@
 """A real browser against `kb serve`: headless Chromium searches 钙钛矿, narrows the dates, opens
-an article. The server is a subprocess on a free loopback port over a tmp copy of the two-issue
-index (already ingested with the session model; the server loads its own). Screenshots go to
+an article. The server is `kb serve` over the two-issue index (tests/served.py). Screenshots go to
 /tmp/screens/ for a person to look at.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .conftest import copy_of
-
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENS = Path("/tmp/screens")
-START_TIMEOUT_S = 90
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
                                                              "(scripts/setup.sh installs it)")
-pytest_plugins = ["tests.two_issues"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_healthy(process: subprocess.Popen, url: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"kb serve exited with {process.returncode}: {process.stderr.read()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"kb serve did not answer {url} within {START_TIMEOUT_S} s")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, two_issues_kb):
-    data = copy_of(two_issues_kb, tmp_path_factory.mktemp("served")).settings.data_dir
-    port = free_port()
-    command = [sys.executable, "-c", "from cli import main; main()", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--threads", "2", "--data-dir", str(data)]
-    env = os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(process, base + "/healthz")
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+pytest_plugins = ["tests.served"]
 
 
 @pytest.fixture(scope="module")
@@ -167,4 +116,62 @@ def test_a_named_week_is_a_removable_chip_results_are_one_per_article_and_no_mat
     assert "没有找到" in empty.inner_text() and page.locator("li.result").count() == 0
     assert empty.locator("a", has_text="改用关键词搜索").count() == 1
     page.screenshot(path=str(SCREENS / "search-empty.png"), full_page=True)
+    page.close()
+
+
+PAGE_KINDS = {  # one of each page kind the site has, by name
+    "search": "/search?q=钙钛矿",
+    "issues": "/issues",
+    "issue": "/issues/2025-06-30",
+    "article": "/articles/2025-06-23-06",  # with its related articles from the other issue
+    "tables": "/tables",
+    "table": "/tables/2025-06-30-03-t1?sort=可开放容量&order=desc",
+    "prices": "/prices",
+    "error": "/articles/nope",
+}
+NAV_LABELS = ["搜索", "期刊", "表格", "价格"]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("kind", list(PAGE_KINDS))
+def test_every_page_kind_has_the_site_layout_and_fits_a_phone(server, browser, kind, width):
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": width, "height": 844}, locale="zh-CN")
+    page.goto(server + PAGE_KINDS[kind])
+    layout = page.evaluate("""() => ({
+        header: !!document.querySelector('header.site .brand'),
+        nav: [...document.querySelectorAll('header.site nav a')].map(a => a.textContent.trim()),
+        sheets: [...document.styleSheets].filter(s => s.href && s.href.endsWith('/static/style.css')
+                                                    && s.cssRules.length > 0).length,
+        inline: document.querySelectorAll('style').length,
+        font: getComputedStyle(document.body).fontFamily,
+        scrollWidth: document.documentElement.scrollWidth,
+        innerWidth: window.innerWidth,
+    })""")
+    page.screenshot(path=str(SCREENS / f"{kind}-{width}.png"), full_page=True)
+    assert layout["header"] and layout["nav"] == NAV_LABELS, layout
+    assert layout["sheets"] == 1 and layout["inline"] == 0, layout  # the one site stylesheet, nothing else
+    assert "PingFang SC" in layout["font"], layout
+    if width == 390:
+        assert layout["scrollWidth"] <= layout["innerWidth"], f"{kind} scrolls sideways at 390 px: {layout}"
+    if kind == "table":  # a wide table scrolls inside its own box, not the page
+        assert page.locator(".scroll > table.data").count() == 1
+    page.close()
+
+
+def test_the_article_page_and_each_result_offer_a_citation_to_copy(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.goto(server + "/articles/2025-06-23-06")
+    citation = page.locator("textarea.citation").input_value()
+    for field in ("期刊：光伏信息精选", "日期：2025.06.23–06.29", "栏目：", "页码：第", "来源：",
+                  f"链接：{server}/articles/2025-06-23-06"):
+        assert field in citation, citation
+    page.goto(server + "/search?q=钙钛矿")
+    results = page.locator("li.result")
+    assert page.locator("li.result textarea.citation").count() == results.count() > 0
+    first = results.first
+    first.locator("details.cite summary").click()
+    text = first.locator("textarea.citation").input_value()
+    link = first.locator("h2 a").get_attribute("href").split("?")[0]
+    assert text.startswith(first.locator("h2 a").inner_text()) and f"链接：{server}{link}#" in text, text
     page.close()

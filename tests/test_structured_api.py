@@ -7,21 +7,23 @@ import io
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from flask import Flask
 
-from web import data_api, data_pages
+from web import api, data_api, data_pages, pages
 
 pytest_plugins = ["tests.two_issues"]
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
+WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 @pytest.fixture(scope="module")
 def client(two_issues_kb):
-    app = Flask("data_api_test", template_folder=str(TEMPLATES))
+    """The data blueprints on a bare Flask app, with the pages the site layout links to."""
+    app = Flask("data_api_test", template_folder=str(WEB / "templates"), static_folder=str(WEB / "static"))
     app.extensions["kb"] = two_issues_kb
-    app.register_blueprint(data_api.bp)
-    app.register_blueprint(data_pages.bp)
+    for module in (pages, api, data_api, data_pages):
+        app.register_blueprint(module.bp)
     return app.test_client()
 
 
@@ -110,3 +112,39 @@ def test_price_page_draws_an_svg_chart_per_product_with_a_point_per_issue(client
     assert "cdn" not in page.lower() and "<script" not in page
     everything = client.get("/prices").get_data(as_text=True)
     assert everything.count("<svg") == 14  # one chart per product the two reports quote
+
+
+def table_page_cells(page: str) -> list[list[str]]:
+    """The body cells of the table on a table page, as the reader sees them."""
+    body = BeautifulSoup(page, "html.parser").select_one("table.data tbody")
+    return [[td.get_text() for td in tr.find_all("td")] for tr in body.find_all("tr")]
+
+
+def test_a_table_page_sorts_a_numeric_column_as_numbers_and_its_csv_equals_it(client):
+    url = "/tables/2025-06-30-03-t1"
+    page = client.get(url, query_string={"sort": "可开放容量", "order": "desc"}).get_data(as_text=True)
+    cells = table_page_cells(page)
+    capacities = [float(row[2]) for row in cells[:-1]]
+    assert capacities == sorted(capacities, reverse=True) and len(capacities) == 5
+    assert cells[-1][0] == "合计"  # the total row stays last
+    assert 'aria-sort="descending"' in page
+    ascending = [float(row[2]) for row in table_page_cells(client.get(url + "?sort=可开放容量").get_data(as_text=True))[:-1]]
+    assert ascending == sorted(capacities)
+    csv_link = BeautifulSoup(page, "html.parser").select_one("a.download")["href"]
+    assert "sort=" in csv_link and "order=desc" in csv_link
+    rows = list(csv.reader(io.StringIO(client.get(csv_link).get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[1:] == cells
+
+
+@pytest.mark.parametrize(("query", "code"), [({"sort": "没有这一列"}, "invalid_sort"),
+                                             ({"sort": "序号", "order": "up"}, "invalid_order")])
+def test_sorting_by_a_column_the_table_lacks_is_a_400(client, query, code):
+    response = client.get("/api/tables/2025-06-30-03-t1", query_string=query)
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == code
+
+
+def test_data_pages_share_the_site_layout(client):
+    for url in ("/tables", "/tables/2025-06-30-03-t1", "/prices"):
+        page = client.get(url).get_data(as_text=True)
+        assert '<header class="site">' in page and "/static/style.css" in page, url
+        assert "<style>" not in page, url

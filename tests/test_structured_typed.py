@@ -10,7 +10,7 @@ from indexer.parse import parse_issue
 from indexer.prices import price_records
 from indexer.typed import column_units, type_cell, typed_rows
 from kb.models import Article, Table
-from kb.numbers import PriceRecord, TypedCell, product_name
+from kb.numbers import PriceRecord, TypedCell, numeric_columns, product_name, row_order
 
 from .conftest import REAL_ISSUE
 
@@ -88,3 +88,11 @@ def test_prices_quoted_in_passing_outside_a_price_report_are_not_records():
 
 def test_product_names_ignore_spaces_beside_chinese_and_full_width_letters():
     assert product_name(" 182mm  ＴＯＰＣｏｎ 双面双玻组件 ") == "182mm TOPCon双面双玻组件"
+
+
+def test_rows_sort_by_a_column_numbers_as_numbers_blanks_and_the_total_last():
+    rows = [[1, "吴兴区", 402.5], [2, "南浔区", None], [3, "德清县", 45], [4, "长兴县", "待定"], ["合计", "", 1862.5]]
+    assert [rows[i][1] for i in row_order(rows, 2)] == ["德清县", "吴兴区", "长兴县", "南浔区", ""]
+    assert [rows[i][1] for i in row_order(rows, 2, descending=True)] == ["吴兴区", "德清县", "长兴县", "南浔区", ""]
+    assert [rows[i][0] for i in row_order(rows, 1)] == sorted([1, 2, 3, 4], key=lambda i: rows[i - 1][1]) + ["合计"]
+    assert numeric_columns(rows, 4) == [True, False, True, False]

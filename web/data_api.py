@@ -2,8 +2,8 @@
 
 GET /api/tables, /api/tables/<id> (?format=csv), /api/prices, /api/policies,
 /api/articles/<id>/related. Every read is a `KnowledgeBase` call; bad parameters are a JSON 400
-(the blueprint's own handler, so it answers so even mounted alone). The pages over the same
-reads are in `web.data_pages`.
+(the blueprint's own handler, so it answers so even mounted alone). Their OpenAPI paths are in
+`web.openapi_data`; the pages over the same reads are in `web.data_pages`.
 """
 
 from __future__ import annotations
@@ -13,16 +13,24 @@ import io
 
 from flask import Blueprint, current_app, jsonify, request
 
+from kb.config import Settings
 from kb.errors import QueryError
+from kb.numbers import sorted_table
 
 from .context import current_kb
 from .errors import json_error
-from .params import bounded_number, date_range, short_text
+from .openapi_data import data_paths
+from .params import bounded_number, date_range, short_text, table_sort
 
 bp = Blueprint("data", __name__)
 
 MAX_LIMIT = 500
 MAX_RELATED = 50
+
+
+def openapi_paths(settings: Settings) -> dict:
+    """These routes in /api/openapi.json (web/openapi_data.py)."""
+    return data_paths(settings, MAX_LIMIT, MAX_RELATED)
 
 
 @bp.errorhandler(QueryError)
@@ -54,7 +62,7 @@ def api_table(table_id: str):
     output = request.args.get("format", "json")
     if output not in ("json", "csv"):
         raise QueryError("invalid_format", "format must be json or csv")
-    table = current_kb().get_table(table_id)
+    table = requested_table(table_id)
     if table is None:
         return _not_found(f"table {table_id}")
     if output == "json":
@@ -63,6 +71,16 @@ def api_table(table_id: str):
         table_csv(table), mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{table_id}.csv"'},
     )
+
+
+def requested_table(table_id: str) -> dict | None:
+    """The table in the order `?sort=<header>&order=` asks for (shared with the table page, so the
+    page's CSV link downloads the rows the page shows); None when there is no such table."""
+    table = current_kb().get_table(table_id)
+    if table is None:
+        return None
+    column, descending = table_sort(request.args, table["headers"])
+    return table if column is None else sorted_table(table, column, descending)
 
 
 def table_csv(table: dict) -> str:

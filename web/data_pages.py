@@ -11,7 +11,9 @@ from flask import Blueprint, abort, render_template, request
 
 from .charts import Point, line_chart
 from .context import current_kb
-from .data_api import table_listing
+from kb.numbers import numeric_columns
+
+from .data_api import requested_table, table_listing
 from .params import date_range, short_text
 
 bp = Blueprint("data_pages", __name__)
@@ -30,11 +32,12 @@ def tables_page():
 
 @bp.get("/tables/<table_id>")
 def table_page(table_id: str):
-    table = current_kb().get_table(table_id)
+    table = requested_table(table_id)
     if table is None:
         abort(404)
-    numeric = [any(isinstance(row[i], (int, float)) for row in table["rows"]) for i in range(len(table["headers"]))]
-    return render_template("data/table.html", table=table, numeric=numeric)
+    numeric = numeric_columns(table["rows"], len(table["headers"]))
+    return render_template("data/table.html", table=table, numeric=numeric, sort=request.args.get("sort", ""),
+                           order=request.args.get("order", "") or "asc")
 
 
 @bp.get("/prices")

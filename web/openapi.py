@@ -15,7 +15,11 @@ STRING = {"type": "string"}
 NULLABLE_STRING = {"type": ["string", "null"]}
 INTEGER = {"type": "integer"}
 DATE = {"type": "string", "format": "date"}
-DATE_PARAM = {"type": "string", "pattern": r"^\d{4}-\d{2}(-\d{2})?$"}
+# The date rule of kb/filters.py as far as a pattern goes: year 0001-9999, month 01-12, day 01-31,
+# or empty (no filter, what a blank date box sends). What it cannot say (2025-02-30, date_from after
+# date_to) is a documented 400.
+DATE_PARAM = {"type": "string", "pattern": r"^((?!0000)[0-9]{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$",
+              "examples": ["2025-06-23", "2025-07"]}
 
 
 def ref(name: str) -> dict:
@@ -143,7 +147,16 @@ def query(name: str, schema: dict, description: str, required: bool = False) -> 
 
 
 def path_id(name: str, description: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": STRING, "description": description}
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1},
+            "description": description}
+
+
+def date_parameters() -> list[dict]:
+    return [
+        query("date_from", DATE_PARAM, "issues ending on or after this date (YYYY-MM: its first day)"),
+        query("date_to", DATE_PARAM, "issues starting on or before this date (YYYY-MM: its last day); "
+                                     "a date_to before date_from is a 400"),
+    ]
 
 
 def response(description: str, schema_name: str) -> dict:
@@ -157,8 +170,7 @@ def search_parameters(settings: Settings) -> list[dict]:
         query("k", {"type": "integer", "minimum": 1, "maximum": settings.max_k, "default": 10}, "results per page"),
         query("offset", {"type": "integer", "minimum": 0, "maximum": settings.max_offset, "default": 0},
               "results to skip"),
-        query("date_from", DATE_PARAM, "issues ending on or after this date (YYYY-MM: its first day)"),
-        query("date_to", DATE_PARAM, "issues starting on or before this date (YYYY-MM: its last day)"),
+        *date_parameters(),
         query("section", STRING, "section (栏目), exact"),
         query("type", {"enum": list(CHUNK_TYPES)}, "text, table_row or policy"),
         query("source", STRING, "original source (来源), exact"),
@@ -177,7 +189,8 @@ def search_parameters(settings: Settings) -> list[dict]:
 
 
 def paths(settings: Settings) -> dict:
-    bad = response("a parameter is wrong; `code` names it", "Error")
+    bad = response("a parameter is wrong; `code` names it. Beyond the schema: a blank query (empty_query), "
+                   "a date that does not exist such as 2025-02-30 or date_from after date_to (invalid_date)", "Error")
     missing = response("no such id", "Error")
     return {
         "/api/search": {"get": {
@@ -229,6 +242,10 @@ def document(settings: Settings, server_url: str | None = None, extra_paths: dic
         "paths": paths(settings) | (extra_paths or {}),
         "components": {"schemas": schemas()},
     }
+    too_large = response(f"the query string is longer than {settings.max_request_bytes} bytes (every route)", "Error")
+    for operations in doc["paths"].values():
+        for operation in operations.values():
+            operation["responses"].setdefault("413", too_large)
     if server_url:
         doc["servers"] = [{"url": server_url}]
     return doc

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
-from kb.attribution import attribution_line, date_range_label
+from kb.attribution import attribution_line, citation, date_range_label
 from kb.errors import QueryError
 from kb.search import validate
 
@@ -45,6 +45,13 @@ def search_url(**changes) -> str:
         else:
             args[name] = value
     return url_for("pages.search_page", **args)
+
+
+@bp.app_template_global()
+def citation_text(issue: dict, article: dict, chunk_id: str | None = None) -> str:
+    """The copyable citation of an article (and passage), linking to its page on this site."""
+    link = url_for("pages.article_page", article_id=article["id"], _external=True)
+    return citation(issue, article, f"{link}#{chunk_id}" if chunk_id else link)
 
 
 @bp.app_template_filter()

@@ -96,3 +96,17 @@ def search_request(args: Mapping[str, str], facets: bool = True, group: str = "n
         interpret=interpret if said is None else said,
         min_similarity=similarity(args, "min_similarity"),
     )
+
+
+def table_sort(args: Mapping[str, str], headers: list[str]) -> tuple[int | None, bool]:
+    """(column index, descending) of `?sort=<header>&order=asc|desc`; (None, False) keeps the
+    printed order. A header the table lacks or another order is a QueryError."""
+    order = args.get("order", "").strip() or "asc"
+    if order not in ("asc", "desc"):
+        raise QueryError("invalid_order", "order must be asc or desc")
+    name = args.get("sort", "").strip()
+    if not name:
+        return None, False
+    if name not in headers:
+        raise QueryError("invalid_sort", f"sort must be one of the table's headers, not {name[:40]!r}")
+    return headers.index(name), order == "desc"
