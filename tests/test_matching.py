@@ -31,8 +31,8 @@ class Postings:
     def __init__(self, chunks, table):
         self.chunks, self.table = chunks, table
 
-    def chunk_count(self):
-        return self.chunks
+    def document_frequencies(self, terms):
+        return self.chunks, {t: len(self.table.get(t, [])) for t in terms}
 
     def postings(self, term):
         return np.array(self.table.get(term, []), dtype=np.int64)
@@ -44,9 +44,9 @@ def test_share_weights_terms_by_idf_and_counts_terms_nobody_holds():
     shares = keyword_shares(index, "光伏 绿电码头", None).share
     assert shares[1] > 0.99  # holds every informative term
     assert 0.1 < shares[3] < 0.4  # 码头 only: one of four terms, and a commoner one
-    assert shares[50] < 0.01  # 光伏 alone weighs nothing: it is in most chunks
+    assert shares.get(50, 0.0) < 0.01  # 光伏 alone weighs nothing: it is in most chunks
     unanswerable = keyword_shares(index, "光伏 租金", None).share
-    assert max(unanswerable.values()) < 0.01  # nobody holds 租金, which carries the query's weight
+    assert max(unanswerable.values(), default=0.0) < 0.01  # nobody holds 租金, which carries the query's weight
 
 
 def test_allowed_restricts_the_shares():

@@ -124,10 +124,6 @@ class Reads(Database):
                 cache[term] = row[0] if row else 0
         return chunks, {term: cache[term] for term in terms}
 
-    def chunk_count(self) -> int:
-        """Chunks of this generation (the N of every IDF), cached with the document frequencies."""
-        return self.document_frequencies([])[0]
-
     def postings(self, term: str) -> np.ndarray:
         """Ascending rowids of the chunks holding `term`: a word, or a phrase of space-joined tokens
         that must stand side by side (the unknown-name runs of kb/matching.py). Quoted: never syntax."""
