@@ -32,6 +32,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Protocol
 
@@ -94,8 +95,10 @@ class Term:
     phrase: bool = False
 
 
-def content_terms(query: str) -> tuple[list[Term], bool]:
-    """The informative terms of a query, in order, each once, and whether the query is English."""
+@lru_cache(maxsize=1024)
+def content_terms(query: str) -> tuple[tuple[Term, ...], bool]:
+    """The informative terms of a query, in order, each once, and whether the query is English.
+    Kept per query text: search asks for them for the match set and again for highlighting."""
     times = {t for expression in time_words(query) for t in segment_terms(expression)}
     text = normalize(query)
     latin = sum(ch.isascii() and ch.isalpha() for ch in text)
@@ -118,7 +121,7 @@ def content_terms(query: str) -> tuple[list[Term], bool]:
             continue
         found.setdefault(term, Term(term))
     ordered = sorted(found.values(), key=lambda t: text.find(t.text.replace(" ", "")))
-    return ordered, latin > len(CJK.findall(text))
+    return tuple(ordered), latin > len(CJK.findall(text))
 
 
 def idf(chunks: int, frequency: int) -> float:

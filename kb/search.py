@@ -132,22 +132,17 @@ def rank(kb: KnowledgeBase, request: SearchRequest, query_text: str, terms: list
     rows = kb.store.hit_rows([c.rowid for c in kept])
     for c in kept:
         c.phrase = phrase_share(request.query, rows[c.rowid]["text"]) if c.rowid in rows else 0.0
-    if mode == "keyword":
-        for c in kept:
-            c.fused = c.keyword or 0.0
-        kept.sort(key=lambda c: (-c.fused, c.rowid))
-    elif mode == "semantic":
-        for c in kept:
-            c.fused = c.semantic
-        kept.sort(key=lambda c: (-c.fused, c.rowid))
-    else:
+    if hybrid:
         kept = fuse_convex(kept, calibration.keyword_weight, floor, calibration.phrase_weight)
+    else:  # one leg alone ranks by its own score
+        for c in kept:
+            c.fused = (c.keyword or 0.0) if mode == "keyword" else c.semantic
     if boost is not None:
         inside = set(view.columns.within(np.array([c.rowid for c in kept], dtype=np.int64),
                                          boost.date_from, boost.date_to).tolist())
         for c in kept:
             c.fused += BOOST if c.rowid in inside else 0.0
-        kept.sort(key=lambda c: (-c.fused, c.rowid))
+    kept.sort(key=lambda c: (-c.fused, c.rowid))
     # keyword matches beyond the keyword leg's limit: in the match set, ranked after the scored
     seen = {c.rowid for c in kept}
     rest = sorted((r for r, s in shares.items() if r not in candidates and keyword_match(s, None, calibration, hybrid)),
