@@ -25,7 +25,7 @@ from kb.knowledge_base import KnowledgeBase
 from kb.errors import QueryError
 from kb.search import GROUPS, MODES, SORTS, SearchRequest
 from kb.filters import Filters, parse_date
-from kb.errors import ModelError
+from kb.errors import BackendError, ModelError
 
 MARK = re.compile(r"</?mark>")
 
@@ -42,7 +42,7 @@ def data_dir_option(command):
         kb = KnowledgeBase(settings)
         try:
             return command(kb, *args, **kwargs)
-        except ModelError as exc:
+        except (ModelError, BackendError) as exc:
             raise click.ClickException(str(exc)) from exc
         finally:
             kb.close()

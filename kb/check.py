@@ -7,7 +7,9 @@ its chunks, so each can be rebuilt from them. The checks:
 - every chunk has exactly one FTS row, and no FTS row is an orphan;
 - every chunk has a stored embedding for the model;
 - the saved vector index is readable, matches its sidecar, reflects the store's generation, and
-  holds exactly one vector per chunk and no vector of a deleted chunk;
+  holds exactly one vector per chunk and no vector of a deleted chunk; with the milvus backend,
+  the collection records the store's generation and holds exactly one row per chunk and no row
+  of a deleted chunk (repair re-syncs it from SQLite);
 - no temporary file of a killed writer is left beside the index;
 - every table-row and policy chunk knows its table row (an index of schema 1 learns them on the
   next `kb ingest`).
@@ -34,12 +36,15 @@ class KnowledgeBase(Protocol):
     settings: Settings
     store: Store
     model_name: str
+    milvus: bool
 
     def snapshot(self) -> AbstractContextManager: ...
 
     def fill_missing_embeddings(self) -> int: ...
 
     def rebuild_vectors(self) -> VectorIndex: ...
+
+    def milvus_index(self): ...
 
 SAMPLE = 5  # ids shown per problem
 
@@ -95,7 +100,10 @@ def check(kb: KnowledgeBase) -> CheckReport:
         report.add_ids("fts_orphans", "full-text rows of no chunk", np.setdiff1d(fts_ids, chunk_ids))
         report.add_ids("embeddings_missing", f"chunks without a {kb.model_name} embedding",
                        [r[0] for r in store.unembedded(kb.model_name)])
-        _check_vectors(kb, chunk_ids, store.generation, report)
+        if kb.milvus:
+            _check_milvus(kb, chunk_ids, store.generation, report)
+        else:
+            _check_vectors(kb, chunk_ids, store.generation, report)
         unplaced = store.unplaced_chunks()
         if unplaced:
             report.add("chunks_unplaced", "table-row and policy chunks written by an older version do not know"
@@ -135,6 +143,18 @@ def _check_vectors(kb: KnowledgeBase, chunk_ids: np.ndarray, generation: int, re
     report.add_ids("vectors_orphans", "vectors of no chunk", np.setdiff1d(unique, chunk_ids))
 
 
+def _check_milvus(kb: KnowledgeBase, chunk_ids: np.ndarray, generation: int, report: CheckReport) -> None:
+    index = kb.milvus_index()
+    ids = index.ids()  # primary keys: a chunk cannot have two rows
+    report.counts["milvus_rows"] = len(ids)
+    recorded = index.recorded_generation()
+    if recorded != generation:
+        report.add("milvus_stale", f"the Milvus collection {index.collection} reflects generation {recorded},"
+                   f" the store {generation}")
+    report.add_ids("milvus_missing", "chunks without a Milvus row", np.setdiff1d(chunk_ids, ids))
+    report.add_ids("milvus_orphans", "Milvus rows of no chunk", np.setdiff1d(ids, chunk_ids))
+
+
 def repair(kb: KnowledgeBase) -> CheckReport:
     """Rebuild what is derived from the chunks (FTS rows, embeddings, the vector index), remove
     leftover temporaries, then check again. SQLite corruption is reported, not repaired."""
@@ -147,7 +167,8 @@ def repair(kb: KnowledgeBase) -> CheckReport:
         repaired.append(f"embeddings: {embedded} computed")
     leftovers = leftover_temporaries(kb.settings.vectors_path)
     kb.rebuild_vectors()  # its save sweeps the leftovers
-    repaired.append("vector index rebuilt from the stored embeddings")
+    repaired.append("Milvus collection re-synced from the store" if kb.milvus
+                    else "vector index rebuilt from the stored embeddings")
     repaired.extend(f"removed {leftover.name}" for leftover in leftovers if not leftover.exists())
     report = check(kb)
     report.repaired = repaired

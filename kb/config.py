@@ -45,6 +45,12 @@ class Settings:
     # vector index: exact below ann_threshold vectors, IVF above (scripts/bench_search.py measures recall)
     ann_threshold: int = 20_000
     ivf_nprobe: int = 64  # recall@10 0.991 at 100k chunks in ~1 ms; 32 gave 0.951, 128 gave 1.000 in ~2 ms
+    # where the chunk index lives: "local" (FTS5 ranks, a FAISS file beside the database) or "milvus"
+    # (a collection ranks BM25 and vectors; SQLite stays the source of truth): kb/milvus_index.py
+    backend: str = "local"
+    milvus_uri: str = ""  # a path: Milvus Lite; a URL (http://host:19530): a server; "": data_dir/milvus.db
+    milvus_token: str = ""  # "user:password" or an API key, for a secured server
+    milvus_collection: str = "kb_chunks"
     # ingest
     max_file_bytes: int = 50 * 1024 * 1024
     embed_batch_size: int = 16  # onnx-int8: 16 ran ~10 % faster than 32 (scripts/bench_embed.py)
@@ -69,6 +75,11 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return Path(self.data_dir) / "kb.sqlite3"
+
+    @property
+    def milvus(self) -> str:
+        """The Milvus URI the milvus backend opens."""
+        return self.milvus_uri or str(Path(self.data_dir) / "milvus.db")
 
     @property
     def vectors_path(self) -> Path:

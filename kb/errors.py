@@ -18,3 +18,7 @@ class QueryError(ValueError):
 
 class ModelError(RuntimeError):
     """The embedding model cannot be found or loaded."""
+
+
+class BackendError(RuntimeError):
+    """The chunk index's engine (a Milvus server or Milvus Lite database) cannot be reached or opened."""

@@ -1,10 +1,17 @@
-"""`KnowledgeBase`: the one door to an index — the SQLite store, the embedder and the FAISS index.
+"""`KnowledgeBase`: the one door to an index — the SQLite store, the embedder and the chunk index.
 
 Callers (the indexer, the CLI, the web app) never juggle ids between SQLite and FAISS, text
 hashes or model keys: they ask the knowledge base to prepare and write issues, remove them, fill
 missing embeddings, search, check, repair and count. The vector index is kept in step with the
 store's generation and is rebuilt from the stored embeddings when it is stale. Search reads the
-store through `kb.store` (kb/store/reads.py), the narrow read protocol it takes from here.
+store through `kb.store` (kb/store/reads.py), the narrow read protocol it takes from here, and asks
+for its two ranked legs through `keyword_leg` and `semantic_leg`.
+
+The chunk index is one of two backends (`Settings.backend`): "local", SQLite FTS5 ranking BM25
+and a FAISS file beside the database (kb/vector_index.py), or "milvus", one Milvus collection
+ranking both (kb/milvus_index.py; SQLite FTS5 still holds the terms' statistics the match set
+reads). Either is brought to the store's generation the same way and checked and repaired by
+`kb check`; nothing above this facade knows which one answered.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from threading import RLock
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,16 +30,24 @@ from .columns import ChunkColumns
 from .config import Settings
 from .crash import crash_point
 from .embedder import Embedder, text_sha, vector_key
+from .errors import BackendError
+from .filters import Filters
 from .matching import Calibration, load_calibration
 from .models import Chunk, Issue, embedding_text
 from .numbers import StructuredIssue
 from .querylog import QueryLog
+from .segment import match_expression
 from .related import related_articles
 from .search import SearchRequest, search
 from .trend import trend
 from .store import Store, numbers
 from .store.catalog import Catalog
 from .vector_index import VectorIndex
+
+if TYPE_CHECKING:  # pymilvus is imported only when the milvus backend is used
+    from .milvus_index import MilvusIndex
+
+BACKENDS = ("local", "milvus")
 
 
 @dataclass(frozen=True)
@@ -40,7 +56,7 @@ class GenerationView:
 
     generation: int
     columns: ChunkColumns
-    vectors: VectorIndex
+    vectors: "VectorIndex | MilvusIndex"  # the local FAISS index, or the Milvus collection
 
 
 @dataclass
@@ -58,7 +74,10 @@ class PreparedIssue:
 
 class KnowledgeBase:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        if settings.backend not in BACKENDS:
+            raise BackendError(f"KB_BACKEND must be one of {', '.join(BACKENDS)}, not {settings.backend!r}")
         self.settings = settings
+        self._milvus: MilvusIndex | None = None  # the collection, opened on first use
         self.store = Store(settings.db_path)
         self._embedder = embedder
         self._view: GenerationView | None = None
@@ -131,10 +150,50 @@ class KnowledgeBase:
         values = matrix @ np.asarray(vector, dtype=np.float32).reshape(-1)
         return dict(zip(ids.tolist(), values.astype(float).tolist()))
 
-    def _vectors_at(self, generation: int, live: np.ndarray, current: GenerationView | None) -> VectorIndex:
-        """The saved index if it is this generation's; else the nearest known index (in memory or
+    @property
+    def milvus(self) -> bool:
+        return self.settings.backend == "milvus"
+
+    def milvus_index(self) -> "MilvusIndex":
+        """The Milvus collection (milvus backend), opened on first use."""
+        with self._lock:
+            if self._milvus is None or self._milvus.model != self.model_name:
+                from .milvus_index import MilvusIndex
+
+                settings = self.settings
+                self._milvus = MilvusIndex.connect(settings.milvus, settings.milvus_token, settings.milvus_collection,
+                                                   self.model_name, self.embedder_dim())
+            return self._milvus
+
+    def _milvus_at(self, generation: int, live: np.ndarray) -> "MilvusIndex":
+        """The collection, synced from the store when it reflects an older generation (never
+        backwards: a replica reading an older copy of the database serves the rows it knows)."""
+        index = self.milvus_index()
+        if index.recorded_generation() < generation:
+            index.sync(self.store, live, generation)
+        index.generation = generation
+        return index
+
+    def keyword_leg(self, terms: list[str], filters: Filters, limit: int) -> list[tuple[int, float]]:
+        """(rowid, BM25 score: higher is better) of the best `limit` chunks holding any of the terms."""
+        if self.milvus:
+            return self.view().vectors.keyword(terms, filters, limit)
+        match = match_expression(terms)
+        hits, _ = self.store.keyword_search(match, filters, limit) if match else ([], 0)
+        return [(rowid, -bm25) for rowid, bm25 in hits]  # FTS5's bm25 is negative, lower is better
+
+    def semantic_leg(self, vector: np.ndarray, k: int, filters: Filters, allowed: np.ndarray | None
+                     ) -> list[tuple[int, float]]:
+        """(rowid, cosine) of the `k` nearest chunks that the filters (as rowids: `allowed`) allow."""
+        index = self.view().vectors
+        return index.search(vector, k, filters) if self.milvus else index.search(vector, k, allowed)
+
+    def _vectors_at(self, generation: int, live: np.ndarray, current: GenerationView | None):
+        """With the milvus backend, the synced collection. Otherwise: the saved index if it is this generation's; else the nearest known index (in memory or
         saved) updated by the chunks added and removed since; else a rebuild. Saved unless the
         file on disk is already as new."""
+        if self.milvus:
+            return self._milvus_at(generation, live)
         settings = self.settings
         saved = VectorIndex.load(settings.vectors_path, settings.ivf_nprobe)
         if saved is not None and saved.model == self.model_name and saved.generation == generation:
@@ -176,16 +235,25 @@ class KnowledgeBase:
         self.embedder.embed(["预热"])
         self.vectors
 
-    def rebuild_vectors(self) -> VectorIndex:
-        """Rebuild the vector index from the stored embeddings and save it, whatever is on disk."""
+    def rebuild_vectors(self):
+        """Rebuild the vector index from the stored embeddings and save it, whatever is on disk;
+        with the milvus backend, re-sync the collection from the store, whatever it records (rows
+        never change under a rowid: a replaced chunk gets a new one, another model a new collection)."""
         with self.store.snapshot(), self._lock:
             generation = self.store.generation
+            columns = ChunkColumns.load(self.store)
+            if self.milvus:
+                vectors = self.milvus_index()
+                vectors.sync(self.store, columns.rowids, generation)
+                vectors.generation = generation
+                self._view = GenerationView(generation, columns, vectors)
+                return vectors
             vectors = self._build_vectors(generation)
             vectors.save(self.settings.vectors_path)
-            self._view = GenerationView(generation, ChunkColumns.load(self.store), vectors)
+            self._view = GenerationView(generation, columns, vectors)
             return vectors
 
-    def refresh_vectors(self) -> VectorIndex:
+    def refresh_vectors(self):
         """Bring the saved vector index up to the store's generation (after an ingest)."""
         return self.vectors
 
@@ -301,4 +369,7 @@ class KnowledgeBase:
         return counts
 
     def close(self) -> None:
+        if self._milvus is not None:
+            self._milvus.close()
+            self._milvus = None
         self.store.close()

