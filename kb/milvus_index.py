@@ -140,7 +140,8 @@ class MilvusIndex:
     def _create(self) -> None:
         from pymilvus import DataType, Function, FunctionType, MilvusClient
 
-        tokenizer = {"tokenizer": "standard"} if self.lite else {"tokenizer": "whitespace", "filter": ["lowercase"]}
+        lite_engine = str(self.client.get_server_version()).startswith("milvus_lite")  # a path, or `milvus-lite server`
+        tokenizer = {"tokenizer": "standard"} if lite_engine else {"tokenizer": "whitespace", "filter": ["lowercase"]}
         schema = MilvusClient.create_schema(auto_id=False)
         schema.add_field("rowid", DataType.INT64, is_primary=True)
         schema.add_field("text", DataType.VARCHAR, max_length=TEXT_BYTES, enable_analyzer=True,

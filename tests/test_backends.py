@@ -4,6 +4,7 @@ check, repair, and a sync killed midway, each asserted on what a user sees."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -207,3 +208,26 @@ def test_a_bad_backend_setting_is_a_clear_error(tmp_path, embedder):
                        embedder=embedder)
     with pytest.raises(BackendError, match=r"\.db"):
         kb.milvus_index()
+
+
+def test_the_cli_on_milvus_lite_gives_the_local_top_hit_and_attribution(corpus_kb, tmp_path):
+    """`KB_BACKEND=milvus KB_MILVUS_URI=./kb-milvus.db kb ingest && kb search 绿电码头 --json`."""
+    data = tmp_path / "data"
+    copy_of(corpus_kb, data).close()  # the vectors are cached: the ingest embeds nothing
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "KB_DATA_DIR": str(data), "KB_BACKEND": "milvus",
+           "KB_MILVUS_URI": "./kb-milvus.db"}
+
+    def kb(*args: str) -> str:
+        done = subprocess.run([str(KB_COMMAND), *args], env=env, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    kb("ingest", str(CORPUS), "--quiet")
+    assert (tmp_path / "kb-milvus.db").is_dir() and not (data / "vectors.faiss").exists()
+    milvus = json.loads(kb("search", "绿电码头", "--json"))
+    local = corpus_kb.search(SearchRequest("绿电码头"))
+    assert milvus["total"] == local["total"]
+    top, expected = milvus["results"][0], local["results"][0]
+    assert (top["id"], top["issue"], top["article"]) == (expected["id"], expected["issue"], expected["article"])
+    assert "ok" in kb("check")
