@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import bm25
 from . import check as checks
 from .answers import Records
 from .cache import LruCache
@@ -175,9 +176,13 @@ class KnowledgeBase:
         return index
 
     def keyword_leg(self, terms: list[str], filters: Filters, limit: int) -> list[tuple[int, float]]:
-        """(rowid, BM25 score: higher is better) of the best `limit` chunks holding any of the terms."""
+        """(rowid, BM25 score: higher is better) of the best `limit` chunks holding any of the terms.
+        Milvus retrieves them, and they are scored as FTS5 scores them (kb/bm25.py), so the fusion
+        reads the same values on both backends."""
         if self.milvus:
-            return self.view().vectors.keyword(terms, filters, limit)
+            retrieved = [rowid for rowid, _ in self.view().vectors.keyword(terms, filters, limit)]
+            rescored = bm25.scores(self.store, terms, retrieved)
+            return sorted(rescored.items(), key=lambda item: (-item[1], item[0]))
         match = match_expression(terms)
         hits, _ = self.store.keyword_search(match, filters, limit) if match else ([], 0)
         return [(rowid, -bm25) for rowid, bm25 in hits]  # FTS5's bm25 is negative, lower is better

@@ -71,6 +71,7 @@ def healthz():
         "status": "ok" if loaded else "index_not_built",
         "index_loaded": loaded,
         "model": kb.model_name,
+        "backend": kb.settings.backend,
         "vectors": vectors.size,
         **health,
     }

@@ -135,6 +135,7 @@ def schemas() -> dict:
         }),
         "Health": obj({
             "status": {"enum": ["ok", "index_not_built"]}, "index_loaded": {"type": "boolean"}, "model": STRING,
+            "backend": {"enum": ["local", "milvus"], "description": "where the chunk index ranks (KB_BACKEND)"},
             "vectors": INTEGER, "generation": INTEGER,
             "counts": obj({name: INTEGER for name in ("issues", "articles", "chunks", "tables")}),
             "latest_issue_end": {"oneOf": [DATE, {"type": "null"}]},
