@@ -34,6 +34,7 @@ from .crash import crash_point
 from .errors import BackendError
 from .filters import CODED, Filters
 
+CONNECT_SECONDS = 10.0
 ID_WINDOW = 16_384  # rowids per query when listing the collection (Milvus's query limit)
 WRITE_BATCH = 512  # rows per insert
 TEXT_BYTES = 65_535  # VARCHAR limit of the segmented text
@@ -84,6 +85,28 @@ def _clip(text: str | None, limit: int) -> str:
     return text or "" if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
 
 
+class _Engine:
+    """The client, with every failed call (a server down, a refused request) a `BackendError`
+    naming the URI, which the CLI prints and the web app answers with a 503."""
+
+    def __init__(self, client, uri: str):
+        self._client = client
+        self._uri = uri
+
+    def __getattr__(self, name: str):
+        method = getattr(self._client, name)
+
+        def call(*args, **kwargs):
+            from pymilvus.exceptions import MilvusException
+
+            try:
+                return method(*args, **kwargs)
+            except MilvusException as error:
+                raise BackendError(f"Milvus at {self._uri}: {name} failed: {error.message}") from error
+
+        return call
+
+
 @dataclass
 class SyncReport:
     added: int = 0
@@ -116,11 +139,11 @@ class MilvusIndex:
             uri = str(Path(uri).expanduser().resolve())
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
         try:
-            client = MilvusClient(uri=uri, token=token or "")
+            client = _Engine(MilvusClient(uri=uri, token=token or "", timeout=CONNECT_SECONDS), uri)
             index = cls(client, collection, model, dim, lite, uri)
             index._ensure()
-        except MilvusException as error:
-            raise BackendError(f"Milvus at {uri} could not be opened: {error.message}"
+        except (MilvusException, BackendError) as error:
+            raise BackendError(f"Milvus at {uri} could not be opened: {error}"
                           + (" (Milvus Lite serves one process per database: stop the other one, or run"
                              " `milvus-lite server` and point KB_MILVUS_URI at it)" if lite else "")) from error
         return index

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from kb.errors import QueryError
+from kb.errors import BackendError, QueryError
 
 JSON_PREFIXES = ("/api/", "/healthz")
 
@@ -28,6 +28,7 @@ HTTP_MESSAGES = {
     405: "不支持这种请求方式。",
     413: "请求太大了。",
     500: "服务器出错了，请稍后再试。",
+    503: "检索服务暂时不可用，请稍后再试。",
 }
 
 
@@ -67,6 +68,19 @@ def _http_error(error: HTTPException):
     return _page(status, HTTP_MESSAGES.get(status, error.description or error.name))
 
 
+def _backend_unavailable(error: BackendError):
+    """The chunk index's engine (a Milvus server) is unreachable: a 503 a balancer can route
+    around and a client can retry, not a 500."""
+    current_app.logger.error("chunk index unavailable on %s: %s", request.path, error)
+    if is_json_request():
+        response, status = json_error(503, "backend_unavailable", str(error))
+    else:
+        response, status = _page(503, HTTP_MESSAGES[503])
+    response = current_app.make_response((response, status))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def _unexpected(error: Exception):
     current_app.logger.exception("unhandled error on %s", request.path)
     if is_json_request():
@@ -76,5 +90,6 @@ def _unexpected(error: Exception):
 
 def register(app: Flask) -> None:
     app.register_error_handler(QueryError, _query_error)
+    app.register_error_handler(BackendError, _backend_unavailable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
