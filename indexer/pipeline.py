@@ -86,6 +86,7 @@ class Pending:
 def ingest(kb: KnowledgeBase, paths: Iterable[Path], prune: bool = False, progress: bool = True) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
+    kb.open_index()  # a chunk index that cannot be opened refuses the ingest before anything is written
     files, report.failed = discover(paths)
     indexed = kb.indexed_files()
     seen: set[str] = set()

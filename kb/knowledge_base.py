@@ -155,6 +155,12 @@ class KnowledgeBase:
     def milvus(self) -> bool:
         return self.settings.backend == "milvus"
 
+    def open_index(self) -> None:
+        """Raise BackendError now, before any write, when the chunk index cannot be opened (a Milvus
+        server down, a Milvus Lite database held by another process); the local pair always opens."""
+        if self.milvus:
+            self.milvus_index()
+
     def milvus_index(self) -> "MilvusIndex":
         """The Milvus collection (milvus backend), opened on first use."""
         with self._lock:

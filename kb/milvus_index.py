@@ -128,7 +128,8 @@ class MilvusIndex:
     @classmethod
     def connect(cls, uri: str, token: str, collection: str, model: str, dim: int) -> "MilvusIndex":
         """Open (creating when absent, or re-creating for another model or width) the collection."""
-        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)  # errors reach the caller as BackendError
+        for name in ("pymilvus", "milvus_lite.server_manager"):  # failures reach the caller as BackendError
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         from pymilvus import MilvusClient
         from pymilvus.exceptions import MilvusException
 

@@ -231,3 +231,20 @@ def test_the_cli_on_milvus_lite_gives_the_local_top_hit_and_attribution(corpus_k
     top, expected = milvus["results"][0], local["results"][0]
     assert (top["id"], top["issue"], top["article"]) == (expected["id"], expected["issue"], expected["article"])
     assert "ok" in kb("check")
+
+
+def test_an_ingest_that_cannot_open_milvus_writes_nothing_and_says_why(two_issues_kb, tmp_path):
+    """Milvus Lite serves one process per database: while this process holds it, `kb ingest` in
+    another is refused before it writes a row, with the way out in its message."""
+    kb = on(two_issues_kb, tmp_path / "data", "milvus", without=[SECOND_ID])
+    try:
+        kb.refresh_vectors()  # holds the database's lock
+        generation = kb.generation
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "KB_BACKEND": "milvus", "KB_DATA_DIR": str(tmp_path / "data")}
+        done = subprocess.run([str(KB_COMMAND), "ingest", str(CORPUS), str(SECOND_ISSUE), "--quiet"], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 1 and "milvus-lite server" in done.stderr, done.stderr[-2000:]
+        assert "Traceback" not in done.stderr
+        assert kb.generation == generation and SECOND_ID not in {i["id"] for i in kb.catalog().issues()}
+    finally:
+        kb.close()
