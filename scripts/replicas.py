@@ -33,8 +33,9 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import sqlite3
 import shutil
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
@@ -60,7 +61,7 @@ class Replica:
     name: str
     port: int
     data_dir: Path
-    process: object = None  # subprocess.Popen once started
+    process: subprocess.Popen | None = None  # once started
 
     @property
     def address(self) -> str:

@@ -20,9 +20,9 @@ is rather than by how far along the chain it stands.
 A WSGI middleware, so REMOTE_ADDR is the client for everything the app does (the rate limit
 reads `request.remote_addr`) and the balancer stays in `environ["kb.proxy_peer"]`. It also takes
 over waitress's clearing of untrusted proxy headers (web/server.py turns that off, since it would
-drop X-Forwarded-For before this reads it): every X-Forwarded-*/Forwarded header, and the
-configured one from an untrusted peer, is removed before the app runs, so nothing downstream can
-read a forged one.
+drop X-Forwarded-For before this reads it): every X-Forwarded-*/Forwarded header but the
+configured one, and that one too unless a trusted peer sent it, is removed before the app runs, so
+nothing downstream can read a forged one.
 """
 
 from __future__ import annotations
