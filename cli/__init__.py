@@ -271,8 +271,11 @@ def serve(kb: KnowledgeBase, host: str, port: int, threads: int) -> None:
     from web import create_app  # here, so the other commands never load Flask
     from web.server import serve as serve_app
 
+    try:
+        app = create_app(kb=kb)
+    except ValueError as exc:  # a setting the app cannot use: KB_TRUSTED_PROXIES, KB_FORWARDED_HEADER
+        raise click.ClickException(str(exc)) from exc
     click.echo("loading the model and the indexes…", err=True)
     kb.warm()  # model, vector index and segmenter load now, not on the first request
-    app = create_app(kb=kb)
     click.echo(f"serving {kb.settings.data_dir} on http://{host}:{port}/ with {threads} threads", err=True)
     serve_app(app, host=host, port=port, threads=threads)

@@ -59,6 +59,10 @@ class Settings:
     rate_limit_per_minute: int = 0  # searches a client address may make a minute on /api/search; 0 = off
     rate_limit_burst: int = 0  # searches it may make at once (the token bucket's size); 0 = the per-minute figure
     max_request_bytes: int = 16 * 1024
+    # behind a balancer: the socket peer is the balancer, so the client comes from its header (web/proxies.py)
+    trusted_proxies: str = ""  # comma-separated addresses or CIDRs whose forwarded header is believed; "" = none
+    forwarded_header: str = "X-Forwarded-For"  # the header a trusted proxy appends the client address to
+    replica_name: str = ""  # when set, every response names the replica in X-KB-Replica (deployments, tests)
 
     ENV_PREFIX = "KB_"
 

@@ -8,7 +8,7 @@ a temporary data dir it builds from corpus/ (vectors from the embedding cache in
 it has them). After one warm-up pass over the queries, each concurrency level sends --requests
 GET /api/search requests (or as many as fit in --max-seconds) over a fixed list of Chinese
 queries repeated in turn, one keep-alive connection per client thread (the clients of
-scripts/load_test.py), and prints requests/s, p50/p95 latency, non-200 answers and connection
+scripts/loadgen.py), and prints requests/s, p50/p95 latency, non-200 answers and connection
 errors, then the server's peak RSS (VmHWM). Target: >= 100 requests/s at concurrency 8 with
 0 errors. Client and server share this machine's CPUs. Prints figures and asserts nothing.
 """
@@ -34,7 +34,7 @@ from benchlib import (
     serve_subprocess,
     update_embedding_cache,
 )
-from load_test import run  # bounded keep-alive clients (one http.client connection per thread)
+from loadgen import run  # bounded keep-alive clients (one http.client connection per thread)
 
 from indexer.pipeline import ingest
 from kb.config import Settings

@@ -18,7 +18,7 @@ import tempfile
 import time
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -138,34 +138,56 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_subprocess(data_dir: Path, port: int, threads: int, timeout: float = 180.0) -> Iterator[subprocess.Popen]:
+def serve_subprocesses(servers: list[tuple[Path, int, dict[str, str]]], threads: int,
+                       timeout: float = 180.0) -> Iterator[list[subprocess.Popen]]:
+    """`kb serve` on 127.0.0.1 for each (data_dir, port, extra env vars), all started at once (their
+    models load side by side), yielded once every /healthz answers; each stopped at exit (one that
+    was killed meanwhile is simply reaped)."""
+    with ExitStack() as stack:
+        started = []
+        for data_dir, port, extra_env in servers:
+            command = [str(Path(sys.executable).parent / "kb"), "serve", "--data-dir", str(data_dir),
+                       "--host", LOOPBACK, "--port", str(port), "--threads", str(threads)]
+            env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"), **extra_env}
+            log = stack.enter_context(tempfile.TemporaryFile())
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+            stack.callback(stop, process)
+            started.append((process, port, log))
+        for process, port, log in started:
+            wait_until_answering(process, f"http://{LOOPBACK}:{port}/healthz", timeout, log)
+        yield [process for process, _, _ in started]
+
+
+@contextmanager
+def serve_subprocess(data_dir: Path, port: int, threads: int, timeout: float = 180.0,
+                     env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
     """`kb serve` on 127.0.0.1:port over data_dir, yielded once /healthz answers; stopped at exit."""
-    command = [str(Path(sys.executable).parent / "kb"), "serve", "--data-dir", str(data_dir),
-               "--host", LOOPBACK, "--port", str(port), "--threads", str(threads)]
-    env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        try:
-            _wait_until_answering(process, f"http://{LOOPBACK}:{port}/healthz", timeout, log)
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with serve_subprocesses([(data_dir, port, env or {})], threads, timeout) as (process,):
+        yield process
 
 
-def _wait_until_answering(process: subprocess.Popen, url: str, timeout: float, log) -> None:
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 10 s; a process that already exited is only reaped."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wait_until_answering(process: subprocess.Popen, url: str, timeout: float, log) -> None:
+    """Until `url` answers; a RuntimeError with the process's output (`log`, a binary file) if it
+    exits first or the time runs out."""
+    name = Path(process.args[0]).name
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             log.seek(0)
-            raise RuntimeError(f"kb serve exited with {process.returncode}:\n{log.read().decode(errors='replace')}")
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log.read().decode(errors='replace')}")
         try:
             requests.get(url, timeout=5)
             return
         except requests.ConnectionError:
             time.sleep(0.25)
-    raise RuntimeError(f"kb serve did not answer {url} within {timeout:.0f} s")
+    raise RuntimeError(f"{name} did not answer {url} within {timeout:.0f} s")

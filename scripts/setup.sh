@@ -2,7 +2,7 @@
 # Create .venv with a CPU-only torch, the project (and test extras), and the embedded m3e-small model.
 # Idempotent: re-running only installs what is missing. Browser tests need Debian's chromium; the office
 # and OCR tests need LibreOffice Writer, Tesseract with Simplified Chinese, a CJK font, poppler's tools
-# and img2pdf (all installed here when running as root and missing).
+# and img2pdf; the replica and proxy tests need nginx (all installed here when running as root and missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -18,12 +18,21 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
   (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) \
     || echo "warning: could not install chromium; browser tests will be skipped" >&2
 fi
+# Debian packages the tests drive, installed when running as root and missing: $1 says what needs them.
+install_debian() {
+  local purpose=$1; shift
+  local missing
+  missing=$(dpkg-query -W -f='${Status} ${Package}\n' "$@" 2>&1 | grep -v "^install ok installed" || true)
+  if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null) \
+      || echo "warning: could not install $*; $purpose tests will be skipped" >&2
+  fi
+}
 # Office-suite and scanned-page fixtures (tests/format_writers.py, tests/test_formats_ocr.py); the reader
 # itself only needs tesseract, and only for PDF pages without a text layer.
-OFFICE_PACKAGES="libreoffice-writer-nogui tesseract-ocr tesseract-ocr-chi-sim fonts-wqy-microhei poppler-utils img2pdf"
-missing=$(dpkg-query -W -f='${Status} ${Package}\n' $OFFICE_PACKAGES 2>&1 | grep -v "^install ok installed" || true)
-if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $OFFICE_PACKAGES >/dev/null) \
-    || echo "warning: could not install $OFFICE_PACKAGES; office and OCR tests will be skipped" >&2
-fi
+install_debian "office and OCR" libreoffice-writer-nogui tesseract-ocr tesseract-ocr-chi-sim fonts-wqy-microhei \
+  poppler-utils img2pdf
+# The balancer in front of kb serve replicas (scripts/balancer.py, tests/test_replicas.py, tests/test_proxies.py):
+# the tests start their own nginx on a free loopback port, never the system one the package may enable.
+install_debian "replica and proxy" nginx
 echo "setup done: $(.venv/bin/python -c 'import torch; print("torch", torch.__version__)')"

@@ -4,7 +4,10 @@
 `app.extensions["kb"]` (blueprints reach it through `web.context.current_kb()`). Before each request
 the app compares the store's generation with the one it last saw, so a server picks up an
 ingest run from another process without a restart. JSON is UTF-8 (not \\u-escaped), the
-JSON endpoints allow cross-origin GETs, and searches may be rate-limited per client (`web.ratelimit`).
+JSON endpoints allow cross-origin GETs, and searches may be rate-limited per client (`web.ratelimit`),
+the client being read from a trusted balancer's forwarded header (`web.proxies`). A replica given a
+name (`KB_REPLICA_NAME`) says it in `X-KB-Replica` on every response, so a deployment's logs and
+tests can tell which replica answered.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from kb.config import Settings
 from kb.knowledge_base import KnowledgeBase
 
 from . import api, data_api, data_pages, errors, feeds, pages, ratelimit, trends
+from .proxies import ProxyMiddleware, TrustedProxies, parse_networks
 from .context import current_kb
 
 
@@ -38,11 +42,15 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     app.before_request(_limit_query_string)
     app.before_request(_follow_ingests)
     app.after_request(_allow_cross_origin_reads)
+    if kb.settings.replica_name:
+        app.after_request(_name_replica)
     errors.register(app)
     app.extensions["kb_blueprint_modules"] = blueprint_modules()  # what /api/openapi.json describes
     for module in app.extensions["kb_blueprint_modules"]:
         app.register_blueprint(module.bp)
     app.jinja_env.globals["nav_links"] = _nav_links(app)
+    app.wsgi_app = ProxyMiddleware(app.wsgi_app, TrustedProxies(parse_networks(kb.settings.trusted_proxies)),
+                                   kb.settings.forwarded_header)
     return app
 
 
@@ -68,6 +76,11 @@ def _allow_cross_origin_reads(response):
     if errors.is_json_request() and request.method in ("GET", "HEAD", "OPTIONS"):
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+    return response
+
+
+def _name_replica(response):
+    response.headers["X-KB-Replica"] = current_kb().settings.replica_name
     return response
 
 

@@ -1,8 +1,8 @@
 """Per-client rate limit on /api/search: a token bucket per client address, in memory.
 
-Each client (keyed by `request.remote_addr`, the socket peer: behind a reverse proxy that is the
-proxy, so limit there instead) has a bucket of `burst` tokens that refills at
-`per_minute / 60` tokens a second; a search takes one token. An empty bucket is a 429 with the
+Each client (keyed by `request.remote_addr`: the socket peer, or behind a balancer named in
+`KB_TRUSTED_PROXIES` the client it forwarded for, see web/proxies.py) has a bucket of `burst`
+tokens that refills at `per_minute / 60` tokens a second; a search takes one token. An empty bucket is a 429 with the
 API's error shape (code `rate_limited`) and `Retry-After` in whole seconds.
 
 The limiter is shared by waitress's worker threads, so one lock guards it. Memory stays bounded:

@@ -37,8 +37,10 @@ class Utf8Channel(HTTPChannel):
 
 def make_server(app, host: str = "127.0.0.1", port: int = 8000, threads: int = 4):
     """A waitress server (not yet running) whose connections accept raw UTF-8 request lines."""
+    # the app's ProxyMiddleware (web/proxies.py) removes untrusted proxy headers itself: waitress's
+    # clearing would drop X-Forwarded-For before the app could read it from a trusted balancer
     server = create_server(app, host=host, port=port, threads=threads, ident="kb",
-                           clear_untrusted_proxy_headers=True)
+                           clear_untrusted_proxy_headers=False)
     listeners = [server, *getattr(server, "map", {}).values()]  # one, or one per address of a host name
     for listener in listeners:
         if isinstance(listener, BaseWSGIServer):
