@@ -1,5 +1,5 @@
 """Helpers shared by the benchmark scripts: the embedding cache, percentiles, memory, tables, and
-a `kb serve` subprocess on loopback.
+`kb serve` subprocesses (and a `milvus-lite server`) on loopback.
 
 The embedding cache (data/bench/embeddings.sqlite3, git-ignored) has the layout of the knowledge
 base's own `embeddings` table, so a benchmark that has to build a large index copies the cached
@@ -19,6 +19,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -164,6 +165,38 @@ def serve_subprocess(data_dir: Path, port: int, threads: int, timeout: float = 1
     """`kb serve` on 127.0.0.1:port over data_dir, yielded once /healthz answers; stopped at exit."""
     with serve_subprocesses([(data_dir, port, env or {})], threads, timeout) as (process,):
         yield process
+
+
+@dataclass
+class MilvusServer:
+    uri: str  # what KB_MILVUS_URI takes
+    process: subprocess.Popen
+
+
+@contextmanager
+def milvus_server(data_dir: Path, timeout: float = 60.0) -> Iterator[MilvusServer]:
+    """`milvus-lite server` on a free loopback port over `data_dir`: one process holds the Milvus Lite
+    database and serves it to any number of clients (kb serve replicas, kb ingest) over gRPC, as a
+    Milvus server would. Yielded once the port accepts connections; stopped at exit."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "milvus-lite"), "server", "--data-dir", str(data_dir),
+               "--host", LOOPBACK, "--port", str(port)]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"milvus-lite server did not start:\n{log.read().decode(errors='replace')}")
+                try:
+                    socket.create_connection((LOOPBACK, port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            yield MilvusServer(f"http://{LOOPBACK}:{port}", process)
+        finally:
+            stop(process)
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -23,9 +23,10 @@ and every request sent after the kill: who answered it, and how often nginx stil
 replica first. Exit 1 when a request sent after the kill was not answered (2xx/4xx) by a
 survivor, or a request failed that was not in flight on the killed replica.
 
-`--backend milvus --milvus-uri URI` points every replica at one Milvus (KB_BACKEND, KB_MILVUS_URI)
-and copies only the SQLite file; Milvus Lite serves a file to one process, so several replicas
-need a server (`milvus-lite server` on loopback, or a cluster).
+`--backend milvus` points every replica at one Milvus (KB_BACKEND, KB_MILVUS_URI) and copies only
+the SQLite file. Milvus Lite serves a database to one process, so several replicas need a server:
+`--milvus-uri URI` names one (a cluster), and without it the script starts `milvus-lite server` on
+loopback (scripts/benchlib.py) and syncs the source index into it before the replicas start.
 """
 
 from __future__ import annotations
@@ -42,12 +43,12 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from balancer import PROXY_ADDRESS, Balancer, LogEntry, nginx_balancer, read_log
-from benchlib import LOOPBACK, free_port, serve_subprocesses
+from benchlib import LOOPBACK, free_port, milvus_server, serve_subprocesses
 from loadgen import Outcome, build_index, discover, plan, report, run
 
 DB_FILE = "kb.sqlite3"
@@ -112,6 +113,19 @@ def copy_index(source: Path, target: Path, vectors: bool = True) -> Path:
         if path.is_file() and path.name not in NOT_COPIED and (vectors or path.name not in VECTOR_FILES):
             shutil.copy2(path, target / path.name)
     return target
+
+
+def sync_milvus(source: Path, milvus_uri: str) -> int:
+    """Bring the Milvus collection at `milvus_uri` to the source index (what `kb ingest` does after
+    it writes); how many chunks it holds. The replicas then only read it."""
+    from kb.config import Settings
+    from kb.knowledge_base import KnowledgeBase
+
+    kb = KnowledgeBase(Settings.from_env(data_dir=source, backend="milvus", milvus_uri=milvus_uri))
+    try:
+        return kb.refresh_vectors().size
+    finally:
+        kb.close()
 
 
 def backend_env(backend: str, milvus_uri: str | None) -> dict[str, str]:
@@ -226,17 +240,22 @@ def main() -> int:
     parser.add_argument("--backend", choices=("local", "milvus"), default="local",
                         help="The replicas' chunk index: their copied files, or one Milvus at --milvus-uri.")
     parser.add_argument("--milvus-uri", default=None, help="A Milvus server every replica reads "
-                        "(e.g. http://127.0.0.1:19530), with --backend milvus.")
+                        "(e.g. http://127.0.0.1:19530), with --backend milvus; default: a milvus-lite server "
+                        "on loopback, started here.")
     args = parser.parse_args()
     if args.replicas < 2:
         parser.error("--replicas must be at least 2: one is killed")
-    if args.backend == "milvus" and not args.milvus_uri:
-        parser.error("--backend milvus needs --milvus-uri")
     os.environ.pop("KB_RATE_LIMIT_PER_MINUTE", None)  # one client address: a limit would refuse the test
     with tempfile.TemporaryDirectory(prefix="kb-replicas-") as scratch:
         source = args.data_dir or build_index(Path(scratch) / "source")
-        with deploy(source, Path(scratch), args.replicas, args.threads,
-                    backend_env(args.backend, args.milvus_uri)) as deployment:
+        with ExitStack() as stack:
+            milvus_uri = args.milvus_uri
+            if args.backend == "milvus":
+                if milvus_uri is None:
+                    milvus_uri = stack.enter_context(milvus_server(Path(scratch) / "milvus")).uri
+                print(f"Milvus at {milvus_uri}: {sync_milvus(source, milvus_uri)} chunks")
+            deployment = stack.enter_context(deploy(source, Path(scratch), args.replicas, args.threads,
+                                                    backend_env(args.backend, milvus_uri)))
             issues, articles = discover(deployment.balancer.port)
             requests = plan(args.requests, issues, articles, args.seed)
             started = time.perf_counter()

@@ -25,6 +25,10 @@ from kb.search import MODES, SearchRequest
 
 from .conftest import CORPUS, copy_of
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from benchlib import free_port, milvus_server, serve_subprocess  # noqa: E402
+from replicas import sync_milvus  # noqa: E402
+
 pytest.importorskip("pymilvus", reason="the milvus extra (pip install -e '.[milvus]') is not installed")
 pytest_plugins = ["tests.two_issues"]
 
@@ -248,3 +252,31 @@ def test_an_ingest_that_cannot_open_milvus_writes_nothing_and_says_why(two_issue
         assert kb.generation == generation and SECOND_ID not in {i["id"] for i in kb.catalog().issues()}
     finally:
         kb.close()
+
+
+def test_a_milvus_outage_is_a_503_with_retry_after_never_a_500(two_issues_kb, tmp_path):
+    """`kb serve` reading a Milvus server (milvus-lite server on loopback) that goes away answers
+    searches with 503 + Retry-After (a balancer can route around it, a client retry later)."""
+    import requests
+
+    data = tmp_path / "data"
+    copy_of(two_issues_kb, data).close()
+    with milvus_server(tmp_path / "milvus") as milvus:
+        uri = milvus.uri
+        assert sync_milvus(data, uri) > 0
+        port = free_port()
+        with serve_subprocess(data, port, threads=2, env={"KB_BACKEND": "milvus", "KB_MILVUS_URI": uri}):
+            base = f"http://127.0.0.1:{port}"
+            first = requests.get(f"{base}/api/search", params={"q": "绿电码头"}, timeout=60)
+            assert first.status_code == 200 and first.json()["results"]
+            health = requests.get(f"{base}/healthz", timeout=60).json()
+            assert health["backend"] == "milvus" and health["index_loaded"]
+            milvus.process.kill()
+            milvus.process.wait()
+            for path, params in (("/api/search", {"q": "储能 电站"}), ("/search", {"q": "储能 电站"}),
+                                 ("/healthz", {})):
+                response = requests.get(f"{base}{path}", params=params, timeout=120)
+                assert response.status_code == 503, (path, response.status_code, response.text[:300])
+                assert response.headers.get("Retry-After")
+            error = requests.get(f"{base}/api/search", params={"q": "光伏 组件"}, timeout=120).json()["error"]
+            assert error["code"] == "backend_unavailable" and uri in error["message"]

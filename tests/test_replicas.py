@@ -1,9 +1,12 @@
 """Two `kb serve` replicas over copies of one index behind a real nginx: one is SIGKILLed in the
-middle of the load test and the other answers everything after it (scripts/replicas.py, small)."""
+middle of the load test and the other answers everything after it (scripts/replicas.py, small).
+Run twice: over the replicas' own copied files, and over one Milvus that both read (a real
+`milvus-lite server` on loopback) with copies of the SQLite file only."""
 
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 from balancer import find_nginx, read_log  # noqa: E402
 from loadgen import discover, plan  # noqa: E402
-from replicas import ANSWERED, analyse, deploy, load_with_kill  # noqa: E402
+from benchlib import milvus_server  # noqa: E402
+from replicas import ANSWERED, analyse, backend_env, deploy, load_with_kill, sync_milvus  # noqa: E402
 
 pytest_plugins = ["tests.two_issues"]
 
@@ -19,12 +23,21 @@ REQUESTS = 300
 KILL_AT = 0.3
 
 
-@pytest.fixture(scope="module")
-def killed_run(tmp_path_factory, two_issues_kb, monkeypatch_module):
+@pytest.fixture(scope="module", params=["local", "milvus"])
+def killed_run(request, tmp_path_factory, two_issues_kb, monkeypatch_module):
     if find_nginx() is None:
         pytest.skip("nginx is not installed (scripts/setup.sh installs it when run as root)")
     monkeypatch_module.delenv("KB_RATE_LIMIT_PER_MINUTE", raising=False)
-    with deploy(two_issues_kb.settings.data_dir, tmp_path_factory.mktemp("replicas"), count=2, threads=2) as deployment:
+    scratch = tmp_path_factory.mktemp(f"replicas-{request.param}")
+    source = two_issues_kb.settings.data_dir
+    with ExitStack() as stack:
+        uri = None
+        if request.param == "milvus":
+            pytest.importorskip("pymilvus", reason="the milvus extra is not installed")
+            uri = stack.enter_context(milvus_server(scratch / "milvus")).uri
+            assert sync_milvus(source, uri) == len(two_issues_kb.store.chunk_rowids())
+        deployment = stack.enter_context(deploy(source, scratch, count=2, threads=2,
+                                                extra_env=backend_env(request.param, uri)))
         issues, articles = discover(deployment.balancer.port)
         outcomes, _, kill = load_with_kill(deployment, plan(REQUESTS, issues, articles, seed=1), concurrency=4,
                                            kill_at=KILL_AT)
