@@ -280,7 +280,7 @@ class MilvusIndex:
         if not terms or limit <= 0:
             return []
         hits = self.client.search(self.collection, data=[" ".join(terms)], anns_field="sparse", limit=limit,
-                                  filter=expression(filters), output_fields=[],
+                                  filter=expression(filters), output_fields=["rowid"],
                                   search_params={"metric_type": "BM25"})
         # Milvus Lite reports BM25 as a negative distance, a server as a positive score
         return [(int(h["id"] if "id" in h else h["rowid"]), abs(float(h["distance"]))) for h in hits[0]]
@@ -295,7 +295,7 @@ class MilvusIndex:
             return []
         query = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
         hits = self.client.search(self.collection, data=[query], anns_field="dense", limit=min(k, 16_384),
-                                  filter=expression(filters), output_fields=[],
+                                  filter=expression(filters), output_fields=["rowid"],
                                   search_params={"metric_type": "COSINE"})
         return [(int(h["id"] if "id" in h else h["rowid"]), float(h["distance"])) for h in hits[0]]
 

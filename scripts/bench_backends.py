@@ -69,7 +69,7 @@ def main() -> None:
                 top.clear()
                 for q in queries:
                     t = time.perf_counter()
-                    hits = kb.search(SearchRequest(q.query, mode=mode, k=10))["results"]
+                    hits = kb.search(SearchRequest(q.query, mode=mode, k=10, interpret=True))["results"]  # as kb eval
                     times.append((time.perf_counter() - t) * 1000)
                     rank = next((i for i, hit in enumerate(hits, 1) if q.is_relevant(hit)), None)
                     reciprocal.append(1 / rank if rank else 0.0)
