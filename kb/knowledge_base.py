@@ -370,13 +370,17 @@ class KnowledgeBase:
         return checks.repair(self)
 
     def stats(self) -> dict[str, dict[str, int]]:
-        """Chunks per issue, section and type; row counts; database and vector file sizes."""
+        """Chunks per issue, section and type; row counts; database and vector file sizes (and with
+        the milvus backend the collection's rows and recorded generation)."""
         counts = self.store.counts()
         db_path, vectors_path = self.settings.db_path, self.settings.vectors_path
         counts["files"] = {
             "database_bytes": db_path.stat().st_size if db_path.exists() else 0,
             "vectors_bytes": vectors_path.stat().st_size if vectors_path.exists() else 0,
         }
+        if self.milvus:  # the chunk index is a collection, not a file here
+            index = self.milvus_index()
+            counts["milvus"] = {"rows": index.size, "generation": index.recorded_generation()}
         return counts
 
     def close(self) -> None:
