@@ -145,8 +145,10 @@ def _check_vectors(kb: KnowledgeBase, chunk_ids: np.ndarray, generation: int, re
 
 def _check_milvus(kb: KnowledgeBase, chunk_ids: np.ndarray, generation: int, report: CheckReport) -> None:
     index = kb.milvus_index()
-    ids = index.ids()  # primary keys: a chunk cannot have two rows
-    report.counts["milvus_rows"] = len(ids)
+    ids, rows = index.ids(), index.size
+    report.counts["milvus_rows"] = rows
+    if rows > len(ids):  # a Milvus server keeps both rows of a primary key inserted twice
+        report.add("milvus_duplicated", f"{rows - len(ids)} Milvus rows repeat a chunk's rowid", rows - len(ids))
     recorded = index.recorded_generation()
     if recorded != generation:
         report.add("milvus_stale", f"the Milvus collection {index.collection} reflects generation {recorded},"

@@ -45,6 +45,12 @@ class ChunkColumns:
                                     count=len(rows))
         return cls(rowids, date_start, date_end, codes, vocabulary, article_codes)
 
+    def contains(self, rowids: np.ndarray) -> np.ndarray:
+        """Per rowid: is it a chunk of this generation?"""
+        rowids = np.asarray(rowids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.rowids, rowids), max(len(self.rowids) - 1, 0))
+        return (self.rowids[at] == rowids) if len(self.rowids) else np.zeros(len(rowids), dtype=bool)
+
     def positions(self, rowids: np.ndarray) -> np.ndarray:
         """Indexes of the given (live) rowids in these columns."""
         return np.searchsorted(self.rowids, np.asarray(rowids, dtype=np.int64))

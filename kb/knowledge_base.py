@@ -73,6 +73,17 @@ class PreparedIssue:
     missing: dict[str, str]  # text sha -> text to embed (no stored vector yet)
 
 
+def _known(view: GenerationView, hits: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The hits whose chunk this view's generation holds: one Milvus collection serves every
+    generation (a thread still reading the previous one, a replica whose copy of the database is
+    older than the collection), so its rowids are checked against the view's columns."""
+    if not hits:
+        return hits
+    rowids = np.fromiter((rowid for rowid, _ in hits), dtype=np.int64, count=len(hits))
+    known = view.columns.contains(rowids)
+    return [hit for hit, ok in zip(hits, known) if ok]
+
+
 class KnowledgeBase:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         if settings.backend not in BACKENDS:
@@ -167,9 +178,12 @@ class KnowledgeBase:
             if self._milvus is None or self._milvus.model != self.model_name:
                 from .milvus_index import MilvusIndex
 
+                if self._milvus is not None:
+                    self._milvus.close()
+                    self._milvus = None
                 settings = self.settings
                 self._milvus = MilvusIndex.connect(settings.milvus, settings.milvus_token, settings.milvus_collection,
-                                                   self.model_name, self.embedder_dim())
+                                                   self.model_name, self.embedder_dim(), self.store.store_id)
             return self._milvus
 
     def _milvus_at(self, generation: int, live: np.ndarray) -> "MilvusIndex":
@@ -178,7 +192,6 @@ class KnowledgeBase:
         index = self.milvus_index()
         if index.recorded_generation() < generation:
             index.sync(self.store, live, generation)
-        index.generation = generation
         return index
 
     def keyword_leg(self, terms: list[str], filters: Filters, limit: int) -> list[tuple[int, float]]:
@@ -186,9 +199,14 @@ class KnowledgeBase:
         Milvus retrieves them, and they are scored as FTS5 scores them (kb/bm25.py), so the fusion
         reads the same values on both backends."""
         if self.milvus:
-            retrieved = [rowid for rowid, _ in self.view().vectors.keyword(terms, filters, limit)]
-            rescored = bm25.scores(self.store, terms, retrieved)
-            return sorted(rescored.items(), key=lambda item: (-item[1], item[0]))
+            # twice the limit: Milvus's own BM25 orders them a little differently from FTS5's
+            view = self.view()
+            retrieved = _known(view, view.vectors.keyword(terms, filters, 2 * limit))
+            rescored = bm25.scores(self.store, terms, [rowid for rowid, _ in retrieved])
+            # a term FTS5 reads as a phrase (4.2) Milvus matches by any of its pieces: such chunks score 0
+            kept = sorted(((rowid, score) for rowid, score in rescored.items() if score > 0),
+                          key=lambda item: (-item[1], item[0]))
+            return kept[:limit]
         match = match_expression(terms)
         hits, _ = self.store.keyword_search(match, filters, limit) if match else ([], 0)
         return [(rowid, -bm25) for rowid, bm25 in hits]  # FTS5's bm25 is negative, lower is better
@@ -196,8 +214,10 @@ class KnowledgeBase:
     def semantic_leg(self, vector: np.ndarray, k: int, filters: Filters, allowed: np.ndarray | None
                      ) -> list[tuple[int, float]]:
         """(rowid, cosine) of the `k` nearest chunks that the filters (as rowids: `allowed`) allow."""
-        index = self.view().vectors
-        return index.search(vector, k, filters) if self.milvus else index.search(vector, k, allowed)
+        view = self.view()
+        if self.milvus:
+            return _known(view, view.vectors.search(vector, k, filters))
+        return view.vectors.search(vector, k, allowed)
 
     def _vectors_at(self, generation: int, live: np.ndarray, current: GenerationView | None):
         """With the milvus backend, the synced collection. Otherwise: the saved index if it is this generation's; else the nearest known index (in memory or
@@ -256,7 +276,6 @@ class KnowledgeBase:
             if self.milvus:
                 vectors = self.milvus_index()
                 vectors.sync(self.store, columns.rowids, generation)
-                vectors.generation = generation
                 self._view = GenerationView(generation, columns, vectors)
                 return vectors
             vectors = self._build_vectors(generation)
@@ -384,7 +403,9 @@ class KnowledgeBase:
         return counts
 
     def close(self) -> None:
-        if self._milvus is not None:
-            self._milvus.close()
+        try:
+            if self._milvus is not None:
+                self._milvus.close()
+        finally:
             self._milvus = None
-        self.store.close()
+            self.store.close()

@@ -14,12 +14,13 @@ be shipped to every node and kept in step with kb/data/pv_dict.txt. Milvus Lite 
 `standard` and `jieba` tokenizers and its `standard` splits on whitespace and lower-cases; a
 server's `standard` splits CJK text into characters, so there the `whitespace` tokenizer is used.
 
-Like the FAISS file's sidecar, the collection's properties name the store generation and the
-model its rows reflect. `sync` brings it to a generation by the difference of rowids (delete the
-rows of removed chunks, insert the new ones), flushes, and records the generation last, so a
-writer killed mid-sync leaves an older generation recorded and the next sync (or `kb check
---repair`) completes it; a reader whose SQLite copy is older than the collection never syncs
-backwards. BM25 statistics are kept per segment, so rows are flushed after each sync.
+Like the FAISS file's sidecar, the collection's properties name the store (its id), the store
+generation and the model its rows reflect. `sync` brings it to a generation by the difference of
+rowids (delete the rows of removed chunks, upsert the new ones), flushes, and records the
+generation last, so a writer killed mid-sync leaves an older generation recorded and the next sync
+(or `kb check --repair`) completes it; a reader whose SQLite copy is older than the collection
+never syncs backwards, and the facade drops hits of chunks its generation does not hold. BM25
+statistics are kept per segment, so rows are flushed after each sync.
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ from .filters import CODED, Filters
 
 CONNECT_SECONDS = 10.0
 ID_WINDOW = 16_384  # rowids per query when listing the collection (Milvus's query limit)
+TOP_K = 16_384  # Milvus's largest search limit
 WRITE_BATCH = 512  # rows per insert
 TEXT_BYTES = 65_535  # VARCHAR limit of the segmented text
 CODE_BYTES = 2_048  # section, type, source, issue
-GENERATION, MODEL = "kb.generation", "kb.model"
+GENERATION, MODEL, STORE = "kb.generation", "kb.model", "kb.store"  # collection properties
+STRONG = "Strong"  # reads that decide what to write or report see every acknowledged write
 BM25_PARAMS = {"inverted_index_algo": "TAAT_NAIVE", "bm25_k1": 1.2, "bm25_b": 0.75}  # FTS5's k1 and b
 FIELD = {"section": "section", "type": "type", "source": "source", "issue": "issue"}
 
@@ -116,18 +119,20 @@ class SyncReport:
 class MilvusIndex:
     """One collection of chunk rows: BM25 top-k, dense top-k, both filtered, and sync from SQLite."""
 
-    def __init__(self, client, collection: str, model: str, dim: int, lite: bool, uri: str = ""):
+    def __init__(self, client, collection: str, model: str, dim: int, lite: bool, uri: str = "", store: str = ""):
         self.client = client
         self.uri = uri
         self.collection = collection
         self.model = model  # the collection holds this model's vectors (re-created for another)
         self.dim = dim
         self.lite = lite
-        self.generation = -1  # the store generation served through this index (set by the facade)
+        self.store = store  # the SQLite store's id (re-created for another database)
 
     @classmethod
-    def connect(cls, uri: str, token: str, collection: str, model: str, dim: int) -> "MilvusIndex":
-        """Open (creating when absent, or re-creating for another model or width) the collection."""
+    def connect(cls, uri: str, token: str, collection: str, model: str, dim: int, store: str) -> "MilvusIndex":
+        """Open the collection, creating it when absent and re-creating it when it holds another
+        model's vectors, another width, or the rows of another database (`store`: its id in meta;
+        rowids restart in a rebuilt database, so its rows would be read as another's)."""
         for name in ("pymilvus", "milvus_lite.server_manager"):  # failures reach the caller as BackendError
             logging.getLogger(name).setLevel(logging.CRITICAL)
         from pymilvus import MilvusClient
@@ -141,7 +146,7 @@ class MilvusIndex:
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
         try:
             client = _Engine(MilvusClient(uri=uri, token=token or "", timeout=CONNECT_SECONDS), uri)
-            index = cls(client, collection, model, dim, lite, uri)
+            index = cls(client, collection, model, dim, lite, uri, store)
             index._ensure()
         except (MilvusException, BackendError) as error:
             raise BackendError(f"Milvus at {uri} could not be opened: {error}"
@@ -155,7 +160,8 @@ class MilvusIndex:
         client, name = self.client, self.collection
         if client.has_collection(name):
             properties = self._properties()
-            if properties.get(MODEL) == self.model and self._width() == self.dim:
+            if (properties.get(MODEL) == self.model and properties.get(STORE) == self.store
+                    and self._width() == self.dim):
                 client.load_collection(name)
                 return
             client.drop_collection(name)  # another model's vectors: rebuilt from SQLite by the next sync
@@ -185,7 +191,8 @@ class MilvusIndex:
         self.client.create_collection(self.collection, schema=schema)
         # sync=False: waiting on the build asks for AllocTimestamp, which Milvus Lite does not serve
         self.client.create_index(self.collection, params, sync=False)
-        self.client.alter_collection_properties(self.collection, properties={MODEL: self.model, GENERATION: "-1"})
+        self.client.alter_collection_properties(self.collection, properties={MODEL: self.model, STORE: self.store,
+                                                                                  GENERATION: "-1"})
         self.client.load_collection(self.collection)
 
     def _properties(self) -> dict:
@@ -203,19 +210,20 @@ class MilvusIndex:
 
     @property
     def size(self) -> int:
-        rows = self.client.query(self.collection, filter="", output_fields=["count(*)"])
+        """Rows in the collection (a server does not deduplicate primary keys on insert, so `kb check`
+        compares this with the distinct rowids)."""
+        rows = self.client.query(self.collection, filter="", output_fields=["count(*)"], consistency_level=STRONG)
         return int(rows[0]["count(*)"]) if rows else 0
 
     def ids(self) -> np.ndarray:
         """Every rowid in the collection, ascending (read in rowid windows: no iterator state)."""
-        top = self.client.query(self.collection, filter="", output_fields=["count(*)"])
-        if not top or not top[0]["count(*)"]:
+        if not self.size:
             return np.zeros(0, dtype=np.int64)
         found: list[int] = []
         start, highest = 0, self._highest()
         while start <= highest:
             rows = self.client.query(self.collection, filter=f"rowid >= {start} and rowid < {start + ID_WINDOW}",
-                                     output_fields=["rowid"], limit=ID_WINDOW)
+                                     output_fields=["rowid"], limit=ID_WINDOW, consistency_level=STRONG)
             found.extend(int(r["rowid"]) for r in rows)
             start += ID_WINDOW
         return np.unique(np.asarray(found, dtype=np.int64))
@@ -234,16 +242,19 @@ class MilvusIndex:
         return low
 
     def _count(self, condition: str) -> int:
-        rows = self.client.query(self.collection, filter=condition, output_fields=["count(*)"])
+        rows = self.client.query(self.collection, filter=condition, output_fields=["count(*)"], consistency_level=STRONG)
         return int(rows[0]["count(*)"]) if rows else 0
 
     # ---- sync from SQLite ------------------------------------------------------------------
 
     def sync(self, store, live: np.ndarray, generation: int) -> SyncReport:
-        """Make the collection hold exactly the `live` chunks (their rows read from `store`) and
-        record `generation`; idempotent, so an interrupted sync is finished by the next one."""
+        """Make the collection hold the `live` chunks (their rows read from `store`) and record
+        `generation`; idempotent (rows are upserted), so an interrupted sync is finished by the next
+        one, and two processes syncing at once write the same rows. Rowids above the highest this
+        database ever gave are left alone: they are chunks of a newer copy of it, another writer's
+        (a rowid is never given twice), not orphans of this one."""
         present = self.ids()
-        removed = np.setdiff1d(present, live)
+        removed = np.setdiff1d(present[present <= store.highest_rowid()], live)
         added = np.setdiff1d(live, present)
         for start in range(0, len(removed), ID_WINDOW):
             batch = removed[start : start + ID_WINDOW]
@@ -252,11 +263,12 @@ class MilvusIndex:
         for start in range(0, len(added), WRITE_BATCH):
             rows = store.index_rows(self.model, added[start : start + WRITE_BATCH].tolist(), self.dim)
             if rows:
-                self.client.insert(self.collection, [self._row(r) for r in rows])
+                self.client.upsert(self.collection, [self._row(r) for r in rows])
                 written += len(rows)
             crash_point("milvus_partial")
         self.client.flush(self.collection)
-        self.client.alter_collection_properties(self.collection, properties={GENERATION: str(generation)})
+        if self.recorded_generation() < generation:  # a newer writer's record stands
+            self.client.alter_collection_properties(self.collection, properties={GENERATION: str(generation)})
         return SyncReport(written, len(removed))
 
     @staticmethod
@@ -279,7 +291,8 @@ class MilvusIndex:
         """(rowid, BM25) best first over the chunks holding any of the (segmented) terms."""
         if not terms or limit <= 0:
             return []
-        hits = self.client.search(self.collection, data=[" ".join(terms)], anns_field="sparse", limit=limit,
+        hits = self.client.search(self.collection, data=[" ".join(terms)], anns_field="sparse",
+                                  limit=min(limit, TOP_K),
                                   filter=expression(filters), output_fields=["rowid"],
                                   search_params={"metric_type": "BM25"})
         # Milvus Lite reports BM25 as a negative distance, a server as a positive score
@@ -294,7 +307,7 @@ class MilvusIndex:
         if k <= 0:
             return []
         query = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
-        hits = self.client.search(self.collection, data=[query], anns_field="dense", limit=min(k, 16_384),
+        hits = self.client.search(self.collection, data=[query], anns_field="dense", limit=min(k, TOP_K),
                                   filter=expression(filters), output_fields=["rowid"],
                                   search_params={"metric_type": "COSINE"})
         return [(int(h["id"] if "id" in h else h["rowid"]), float(h["distance"])) for h in hits[0]]
@@ -302,8 +315,10 @@ class MilvusIndex:
     def close(self) -> None:
         """Close the client; for Milvus Lite also stop its in-process server, which releases the
         database's lock, so another process (a `kb ingest` after a test, a replica) may open it."""
-        self.client.close()
-        if self.lite:
-            from milvus_lite.server_manager import server_manager_instance
+        try:
+            self.client.close()
+        finally:
+            if self.lite:
+                from milvus_lite.server_manager import server_manager_instance
 
-            server_manager_instance.release_server(self.uri)
+                server_manager_instance.release_server(self.uri)

@@ -13,6 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from indexer.pipeline import ingest
@@ -39,11 +40,11 @@ BACKENDS = ("local", "milvus")
 QUERIES = ("绿电码头", "钙钛矿叠层电池 空穴传输层", "N型致密料均价", "分布式光伏 自发自用比例")
 
 
-def on(kb: KnowledgeBase, data_dir: Path, backend: str, without=()) -> KnowledgeBase:
+def on(kb: KnowledgeBase, data_dir: Path, backend: str, without=(), **settings) -> KnowledgeBase:
     """A copy of `kb`'s database on the given backend (Milvus Lite inside the data dir)."""
     copied = copy_of(kb, data_dir, without)
     copied.close()
-    return KnowledgeBase(replace(copied.settings, backend=backend), embedder=kb.embedder)
+    return KnowledgeBase(replace(copied.settings, backend=backend, **settings), embedder=kb.embedder)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -148,7 +149,9 @@ def test_check_names_a_drifted_index_and_repair_restores_it(backend_kb):
         index = kb.milvus_index()
         index.client.delete(index.collection, filter=f"rowid in [{chunk_rowids[0]}]")
         row = kb.store.index_rows(kb.model_name, [chunk_rowids[1]], index.dim)[0]
-        orphan = index._row(row) | {"rowid": max(chunk_rowids) + 1000}
+        deleted = kb.store.highest_rowid()  # a chunk of the second issue, deleted from this copy
+        assert deleted not in chunk_rowids
+        orphan = index._row(row) | {"rowid": deleted}
         index.client.insert(index.collection, [orphan])
         expected = {"milvus_missing", "milvus_orphans"}
     else:  # the FAISS file gone
@@ -280,3 +283,70 @@ def test_a_milvus_outage_is_a_503_with_retry_after_never_a_500(two_issues_kb, tm
                 assert response.headers.get("Retry-After")
             error = requests.get(f"{base}/api/search", params={"q": "光伏 组件"}, timeout=120).json()["error"]
             assert error["code"] == "backend_unavailable" and uri in error["message"]
+
+
+def test_a_filter_value_with_quotes_and_backslashes_matches_exactly_its_own_rows(tmp_path):
+    """The positive side of escaping: a stored value holding the expression's own syntax is found."""
+    from kb.milvus_index import MilvusIndex
+
+    index = MilvusIndex.connect(str(tmp_path / "m.db"), "", "escape", "model", 4, "store")
+    try:
+        values = ['行业"聚焦', "a\\", 'x" or rowid >= 0 or section == "', "plain"]
+        rows = [{"rowid": i + 1, "text": "光伏", "dense": [1.0, 0.0, 0.0, float(i)], "date_start": 20250623,
+                 "date_end": 20250629, "section": value, "type": "text", "source": value, "issue": value}
+                for i, value in enumerate(values)]
+        index.client.insert(index.collection, rows)
+        index.client.flush(index.collection)
+        for i, value in enumerate(values):
+            for name in ("section", "source", "issue"):
+                found = index.search(np.array([1.0, 0.0, 0.0, 0.0]), 10, Filters(**{name: value}))
+                assert [rowid for rowid, _ in found] == [i + 1], (name, value)
+                assert [r for r, _ in index.keyword(["光伏"], Filters(**{name: value}), 10)] == [i + 1]
+    finally:
+        index.close()
+
+
+def test_rows_of_chunks_the_reader_does_not_know_are_never_hits(two_issues_kb, tmp_path):
+    """One collection serves every generation: a row of a chunk newer than this reader's copy of the
+    database (a replica's older copy, a thread still on the previous generation) is not a hit, and
+    totals, facets and article groups count only the reader's chunks."""
+    kb = on(two_issues_kb, tmp_path / "data", "milvus", result_cache_size=0)
+    try:
+        reference = kb.search(SearchRequest("绿电码头", facets=True, group="article", k=20))
+        index = kb.milvus_index()
+        wharf = reference["results"][0]["id"]
+        rowid = next(r for r in kb.store.chunk_rowids() if kb.store.hit_rows([r])[r]["chunk_id"] == wharf)
+        newer = index._row(kb.store.index_rows(kb.model_name, [rowid], index.dim)[0])
+        index.client.insert(index.collection, [newer | {"rowid": max(kb.store.chunk_rowids()) + 100}])
+        index.client.flush(index.collection)
+        for mode in MODES:
+            for group in ("article", "none"):  # 2025年6月: a month read as a boost, through ChunkColumns.within
+                response = kb.search(SearchRequest("绿电码头 2025年6月", mode=mode, facets=True, group=group, k=20,
+                                                   interpret=True))
+                known = {row["chunk_id"] for row in kb.store.hit_rows(kb.store.chunk_rowids()).values()}
+                assert {hit["id"] for hit in response["results"]} <= known
+                assert sum(response["facets"]["issue"].values()) == response["total"]
+        again = kb.search(SearchRequest("绿电码头", facets=True, group="article", k=20))
+        assert again["total"] == reference["total"] and again["facets"] == reference["facets"]
+    finally:
+        kb.close()
+
+
+def test_a_rebuilt_database_never_reads_the_rows_of_the_one_before(two_issues_kb, tmp_path, embedder):
+    """Rowids restart in a new database, so a collection synced from another store is re-created."""
+    shared = str(tmp_path / "shared-milvus.db")
+    first = on(two_issues_kb, tmp_path / "first", "milvus", milvus_uri=shared)
+    first.refresh_vectors()
+    assert first.milvus_index().size == len(first.store.chunk_rowids())
+    first.close()
+
+    rebuilt = KnowledgeBase(Settings(data_dir=tmp_path / "rebuilt", backend="milvus", milvus_uri=shared),
+                            embedder=embedder)
+    try:
+        assert ingest(rebuilt, [CORPUS], progress=False).ok
+        assert rebuilt.milvus_index().size == len(rebuilt.store.chunk_rowids())
+        assert rebuilt.check().ok, rebuilt.check().problems
+        hits = rebuilt.search(SearchRequest("钙钛矿叠层电池 空穴传输层 自组装分子", mode="semantic"))["results"]
+        assert all(hit["issue"]["id"] != SECOND_ID for hit in hits)
+    finally:
+        rebuilt.close()

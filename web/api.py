@@ -65,8 +65,9 @@ def healthz():
     """200 when issues are indexed and the vector index matches the store; 503 otherwise."""
     kb = current_kb()
     health = catalog().health()
-    vectors = kb.vectors
-    loaded = health["counts"]["issues"] > 0 and vectors.generation == health["generation"] and vectors.size > 0
+    view = kb.view()  # the chunk index serving the store's generation (a Milvus collection serves them all)
+    vectors = view.vectors
+    loaded = health["counts"]["issues"] > 0 and view.generation == health["generation"] and vectors.size > 0
     body = {
         "status": "ok" if loaded else "index_not_built",
         "index_loaded": loaded,

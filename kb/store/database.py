@@ -25,6 +25,9 @@ class Database:
         self._local = threading.local()
         with self.connection() as conn:
             conn.executescript(SCHEMA)
+            # who this database is, for indexes kept outside it (a Milvus collection names the store
+            # it was synced from, so a rebuilt database never reads another one's rows); a copy shares it
+            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))))")
         self._upgrade()
 
     def connection(self) -> sqlite3.Connection:
@@ -87,6 +90,10 @@ class Database:
 
     def _set_meta(self, conn: sqlite3.Connection, key: str, value: str) -> None:
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def store_id(self) -> str:
+        return self.get_meta("store_id", "")
 
     @property
     def generation(self) -> int:

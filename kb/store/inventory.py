@@ -36,6 +36,11 @@ class Inventory(Database):
     def chunk_rowids(self) -> list[int]:
         return [r[0] for r in self.connection().execute("SELECT rowid FROM chunks ORDER BY rowid")]
 
+    def highest_rowid(self) -> int:
+        """The largest chunk rowid this database ever gave (AUTOINCREMENT never gives one twice), 0 if none."""
+        row = self.connection().execute("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'").fetchone()
+        return int(row[0]) if row else 0
+
     def fts_rowids(self) -> list[int]:
         return [r[0] for r in self.connection().execute("SELECT rowid FROM chunks_fts ORDER BY rowid")]
 
