@@ -218,8 +218,10 @@ def semantic_match(cosine, base: float | None, calibration: Calibration, minimum
 def keyword_match(share, cosine, calibration: Calibration, hybrid: bool):
     """Holds enough of the query (a share or an array of them); in hybrid mode closeness in
     meaning lifts the share."""
-    share = np.asarray(share, dtype=np.float64)
     if not hybrid or cosine is None:
-        return share >= calibration.keyword_share
+        if isinstance(share, float):  # one passage: the rest of a match set asks tens of thousands of times
+            return share >= calibration.keyword_share
+        return np.asarray(share, dtype=np.float64) >= calibration.keyword_share
+    share = np.asarray(share, dtype=np.float64)
     lift = calibration.semantic_bonus * np.maximum(0.0, np.asarray(cosine, dtype=np.float64) - calibration.bonus_base)
     return share + lift >= calibration.keyword_share
