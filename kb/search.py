@@ -33,7 +33,7 @@ from .matching import (BACKGROUND, Calibration, background, content_terms, keywo
 from .models import Hit
 from .recurring import Passage, newest_first
 from .request import GROUPS, MODES, SORTS, SearchRequest, clean_query, validate
-from .segment import match_expression, query_terms
+from .segment import query_terms
 from .snippets import highlight
 from .store import Store
 from .store.rows import article_ref, issue_ref
@@ -97,10 +97,9 @@ def rank(kb: KnowledgeBase, request: SearchRequest, query_text: str, terms: list
     mode = request.mode
     candidates: dict[int, Candidate] = {}
 
-    shares = keyword_shares(kb.store, query_text, allowed).share if mode != "semantic" else {}
+    shares = keyword_shares(view.keywords, query_text, allowed).share if mode != "semantic" else {}
     if mode != "semantic":
-        match = match_expression(weighted_terms(kb, terms))
-        keyword, _ = kb.store.keyword_search(match, filters, limit) if match else ([], 0)
+        keyword, _ = view.keywords.search(weighted_terms(kb, terms), filters, limit)
         for position, (rowid, bm25) in enumerate(keyword, start=1):
             candidates[rowid] = Candidate(rowid, keyword=-bm25, keyword_rank=position, share=shares.get(rowid, 0.0))
     semantic: list[tuple[int, float]] = []
@@ -147,7 +146,7 @@ def rank(kb: KnowledgeBase, request: SearchRequest, query_text: str, terms: list
     seen = {c.rowid for c in kept}
     rest = sorted((r for r, s in shares.items() if r not in candidates and keyword_match(s, None, calibration, hybrid)),
                   key=lambda r: (-shares[r], r))
-    ranked = kept + [Candidate(r, share=shares[r]) for r in rest]
+    ranked = kept + [Candidate(r, share=shares[r]) for r in rest[:limit]]  # the rest past the limit has no rows
     matched = np.array(sorted(seen | set(rest)), dtype=np.int64)
     bounded = mode != "keyword" and len(semantic) >= limit and all(matches(candidates[r]) for r, _ in semantic)
     rows |= kb.store.hit_rows(rest[:limit])
