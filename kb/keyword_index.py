@@ -3,8 +3,8 @@
 FTS5 scores every chunk holding any query term (~2 us each: 30-60 ms at 100k chunks for an
 ordinary query). Here a generation's term statistics, kept per chunk beside FTS5 and written in
 the issue's own transaction (kb/store/keyword_stats.py), are concatenated into term -> chunk
-postings once per generation (~2 s at 100k chunks: a read, a join and one sort, no text is
-tokenised again), and a query's scores are computed from them with FTS5's own formula
+postings once per generation (2.9-4.8 s at 100k chunks on 2 busy cores: a read, a join and one
+sort, no text tokenised again), and a query's scores are computed from them with FTS5's own formula
 (fts5_aux.c), in its order of operations so the values are FTS5's to the last bit:
 
     bm25 = -sum over query terms t of idf(t) * (f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl))
@@ -16,7 +16,8 @@ ties are broken by rowid. The same postings answer the match set's document freq
 posting lists (kb/matching.py's TermIndex). A query term FTS5 would read as a phrase of several
 tokens (34.2%), or statistics that do not cover the generation's chunks (an index mid-repair),
 leave the query to FTS5, which stays the full-text store (phrases, highlighting, `kb check`).
-Figures: scripts/bench_keyword.py.
+At 100k chunks of the recombined corpus: 1.5-1.9 ms p50 against FTS5's 24-84 ms, with and without
+filters, 0 of 160 result lists different, largest score difference 0.0 (scripts/bench_keyword.py).
 """
 
 from __future__ import annotations

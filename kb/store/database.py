@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .term_cells import write_missing_keyword_stats
+
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
 SCHEMA_VERSION = 4  # 2: chunks know the table row they were made from (table_id, row_index); 3: chunks.ocr;
 # 4: the per-chunk term statistics of the keyword ranker (terms, chunk_terms)
@@ -64,8 +66,6 @@ class Database:
             if "ocr" not in columns:
                 conn.execute("ALTER TABLE chunks ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
             if version < 4:
-                from .keyword_stats import write_missing_keyword_stats  # it builds on this module
-
                 write_missing_keyword_stats(conn)
             self._set_meta(conn, "schema_version", str(SCHEMA_VERSION))
 

@@ -20,7 +20,7 @@ from ..models import Chunk, Issue
 from ..numbers import StructuredIssue, table_id
 from ..segment import document_text
 from .database import Database
-from .keyword_stats import write_keyword_stats
+from .term_cells import write_keyword_stats
 
 FTS_INSERT = "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)"
 
