@@ -53,10 +53,10 @@ class KeywordIndex:
         self.starts = np.concatenate([[0], np.cumsum(np.bincount(cells["term"], minlength=size))])
 
     @classmethod
-    def build(cls, store: Store, columns: ChunkColumns, previous: "KeywordIndex | None" = None) -> "KeywordIndex":
-        """From the stored statistics (call inside the snapshot being served); the vocabulary of
-        `previous` is extended, not read again (term ids are never reused)."""
-        vocabulary = dict(previous.vocabulary) if previous is not None else {}
+    def build(cls, store: Store, columns: ChunkColumns, known: dict[str, int] | None = None) -> "KeywordIndex":
+        """From the stored statistics (call inside the snapshot being served); `known` term ids (an
+        earlier generation's vocabulary) are extended, not read again (term ids are never reused)."""
+        vocabulary = dict(known) if known is not None else {}
         last = max(vocabulary.values(), default=0)
         vocabulary.update((term, term_id) for term_id, term in store.terms_after(last))
         return cls(store, columns, vocabulary)

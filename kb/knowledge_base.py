@@ -35,14 +35,32 @@ from .store.catalog import Catalog
 from .vector_index import VectorIndex
 
 
-@dataclass(frozen=True)
 class GenerationView:
-    """What search needs of one store generation, derived once and shared by its requests."""
+    """What search needs of one store generation, derived once and shared by its requests: the
+    filter columns, the vector index, and the keyword ranker, built on first use (an ingest,
+    which only brings the vector index up to date, never pays for it)."""
 
-    generation: int
-    columns: ChunkColumns
-    vectors: VectorIndex
-    keywords: KeywordIndex
+    def __init__(self, generation: int, columns: ChunkColumns, vectors: VectorIndex, store: Store,
+                 known_terms: dict[str, int] | None = None):
+        self.generation, self.columns, self.vectors = generation, columns, vectors
+        self._store, self._known_terms = store, known_terms
+        self._keywords: KeywordIndex | None = None
+        self._lock = RLock()
+
+    @property
+    def keywords(self) -> KeywordIndex:
+        """Read inside the request's snapshot, which is this generation's (outside one, a newer
+        generation's statistics do not cover these columns, and FTS5 answers)."""
+        with self._lock:
+            if self._keywords is None:
+                with self._store.snapshot():
+                    self._keywords = KeywordIndex.build(self._store, self.columns, self._known_terms)
+                self._known_terms = None
+            return self._keywords
+
+    def known_terms(self) -> dict[str, int] | None:
+        """The term ids read so far (term ids are never reused), for the next generation's ranker."""
+        return self._keywords.vocabulary if self._keywords is not None else self._known_terms
 
 
 @dataclass
@@ -107,8 +125,8 @@ class KnowledgeBase:
             if current is not None and current.generation == generation and current.vectors.model == self.model_name:
                 return current
             columns = ChunkColumns.load(self.store)
-            keywords = KeywordIndex.build(self.store, columns, current.keywords if current else None)
-            view = GenerationView(generation, columns, self._vectors_at(generation, columns.rowids, current), keywords)
+            view = GenerationView(generation, columns, self._vectors_at(generation, columns.rowids, current), self.store,
+                                  current.known_terms() if current else None)
             if current is None or current.generation <= generation:
                 self._view = view
             return view
@@ -177,12 +195,14 @@ class KnowledgeBase:
                                  self.settings.ann_threshold, self.settings.ivf_nprobe)
 
     def warm(self) -> None:
-        """Load the model, the vector index and the segmenter now, so the first query is not slow."""
+        """Load the model, the vector index, the keyword ranker and the segmenter now, so the first
+        query is not slow."""
         from .segment import terms
 
         terms("预热")
         self.embedder.embed(["预热"])
-        self.vectors
+        with self.snapshot():
+            self.view().keywords
 
     def rebuild_vectors(self) -> VectorIndex:
         """Rebuild the vector index from the stored embeddings and save it, whatever is on disk."""
@@ -190,8 +210,7 @@ class KnowledgeBase:
             generation = self.store.generation
             vectors = self._build_vectors(generation)
             vectors.save(self.settings.vectors_path)
-            columns = ChunkColumns.load(self.store)
-            self._view = GenerationView(generation, columns, vectors, KeywordIndex.build(self.store, columns))
+            self._view = GenerationView(generation, ChunkColumns.load(self.store), vectors, self.store)
             return vectors
 
     def refresh_vectors(self) -> VectorIndex:
