@@ -5,6 +5,8 @@ its chunks, so each can be rebuilt from them. The checks:
 
 - SQLite's own `quick_check` and `foreign_key_check` (not repairable here: re-ingest the files);
 - every chunk has exactly one FTS row, and no FTS row is an orphan;
+- every chunk has its term statistics (the keyword ranker's, kb/store/keyword_stats.py), and
+  they agree with FTS5's own vocabulary (chunks and occurrences per term) and token total;
 - every chunk has a stored embedding for the model;
 - the saved vector index is readable, matches its sidecar, reflects the store's generation, and
   holds exactly one vector per chunk and no vector of a deleted chunk; with the milvus backend,
@@ -98,6 +100,7 @@ def check(kb: KnowledgeBase) -> CheckReport:
         report.counts = {"chunks": len(chunk_ids), "fts_rows": len(fts_ids)}
         report.add_ids("fts_missing", "chunks without a full-text row", np.setdiff1d(chunk_ids, fts_ids))
         report.add_ids("fts_orphans", "full-text rows of no chunk", np.setdiff1d(fts_ids, chunk_ids))
+        _check_keyword_stats(store, report, compare=np.array_equal(chunk_ids, fts_ids))
         report.add_ids("embeddings_missing", f"chunks without a {kb.model_name} embedding",
                        [r[0] for r in store.unembedded(kb.model_name)])
         if kb.milvus:
@@ -121,6 +124,28 @@ def _check_sqlite(store, report: CheckReport) -> None:
     if broken:
         report.add("foreign_keys", f"rows pointing at missing parents in {_sample(set(broken))}",
                    len(broken), False)
+
+
+def _check_keyword_stats(store, report: CheckReport, compare: bool = True) -> None:
+    """Every chunk has its statistics and, when FTS5 holds exactly the chunks (`compare`), they
+    count what FTS5 counts."""
+    missing = store.chunks_without_stats()
+    report.add_ids("keyword_stats_missing", "chunks without term statistics", missing)
+    if missing or not compare:
+        return
+    _, _, cells = store.keyword_cells()
+    names = dict(store.terms_after(0))
+    size = max(names, default=0) + 1
+    documents = np.bincount(cells["term"], minlength=size)
+    occurrences = np.bincount(cells["term"], weights=cells["title"].astype(np.int64) + cells["body"], minlength=size)
+    ours = {names.get(int(i), f"#{i}"): (int(documents[i]), int(occurrences[i])) for i in np.flatnonzero(documents)}
+    theirs = store.fts_term_documents()
+    report.add_ids("keyword_stats_stale", "terms whose statistics disagree with the full-text index",
+                   sorted(t for t in ours.keys() | theirs.keys() if ours.get(t) != theirs.get(t)))
+    tokens = store.fts_token_total()
+    if int(occurrences.sum()) != tokens:
+        report.add("keyword_stats_stale", f"term statistics count {int(occurrences.sum())} tokens, the full-text"
+                   f" index {tokens}")
 
 
 def _check_vectors(kb: KnowledgeBase, chunk_ids: np.ndarray, generation: int, report: CheckReport) -> None:
@@ -158,12 +183,19 @@ def _check_milvus(kb: KnowledgeBase, chunk_ids: np.ndarray, generation: int, rep
 
 
 def repair(kb: KnowledgeBase) -> CheckReport:
-    """Rebuild what is derived from the chunks (FTS rows, embeddings, the vector index), remove
+    """Rebuild what is derived from the chunks (FTS rows, term statistics, embeddings, the vector index), remove
     leftover temporaries, then check again. SQLite corruption is reported, not repaired."""
     repaired = []
     fts_added, orphans = kb.store.repair_fts()
     if fts_added or orphans:
         repaired.append(f"full-text rows: {fts_added} added, {orphans} removed")
+    written = kb.store.repair_keyword_stats()  # the chunks without them, then all of them if any disagree
+    stale = CheckReport()
+    with kb.snapshot():
+        _check_keyword_stats(kb.store, stale)
+    written += kb.store.repair_keyword_stats(everything=True) if stale.problems else 0
+    if written:
+        repaired.append(f"term statistics: {written} chunks written")
     embedded = kb.fill_missing_embeddings()
     if embedded:
         repaired.append(f"embeddings: {embedded} computed")

@@ -33,14 +33,23 @@ def story_of(store: Store, article_ids: list[str]) -> dict[str, str]:
     signed = [article for article in order if article in signatures]
     if len(signed) < 2:
         return story
-    matrix = np.vstack([signatures[article] for article in signed])
-    for start in range(0, len(signed), STORY_BLOCK):
-        stop = min(start + STORY_BLOCK, len(signed))
+    # a verbatim reprint has its original's very signature: compare each distinct signature once
+    # (a story reprinted in 70 issues is one row, not 70) and give its copies the first one's story
+    matrix, first, which = np.unique(np.vstack([signatures[article] for article in signed]), axis=0,
+                                     return_index=True, return_inverse=True)
+    by_appearance = np.argsort(first)
+    matrix, leaders = matrix[by_appearance], [signed[i] for i in first[by_appearance]]
+    for start in range(0, len(leaders), STORY_BLOCK):
+        stop = min(start + STORY_BLOCK, len(leaders))
         agree = (matrix[start:stop, None, :] == matrix[None, :stop, :]).mean(axis=2) >= DUPLICATE_SHARE
         for row, i in enumerate(range(start, stop)):
             earlier = np.flatnonzero(agree[row, :i])
             if len(earlier):
-                story[signed[i]] = story[signed[earlier[0]]]
+                story[leaders[i]] = story[leaders[earlier[0]]]
+    rank_of = np.empty(len(first), dtype=np.int64)
+    rank_of[by_appearance] = np.arange(len(first))
+    for article, group in zip(signed, np.asarray(which).reshape(-1)):
+        story[article] = story[leaders[rank_of[group]]]
     return story
 
 

@@ -33,11 +33,11 @@ from .crash import crash_point
 from .embedder import Embedder, text_sha, vector_key
 from .errors import BackendError
 from .filters import Filters
+from .keyword_index import KeywordIndex
 from .matching import Calibration, load_calibration
 from .models import Chunk, Issue, embedding_text
 from .numbers import StructuredIssue
 from .querylog import QueryLog
-from .segment import match_expression
 from .related import related_articles
 from .search import SearchRequest, search
 from .trend import trend
@@ -51,13 +51,32 @@ if TYPE_CHECKING:  # pymilvus is imported only when the milvus backend is used
 BACKENDS = ("local", "milvus")
 
 
-@dataclass(frozen=True)
 class GenerationView:
-    """What search needs of one store generation, derived once and shared by its requests."""
+    """What search needs of one store generation, derived once and shared by its requests: the
+    filter columns, the vector index, and the keyword ranker, built on first use (an ingest,
+    which only brings the vector index up to date, never pays for it)."""
 
-    generation: int
-    columns: ChunkColumns
-    vectors: "VectorIndex | MilvusIndex"  # the local FAISS index, or the Milvus collection
+    def __init__(self, generation: int, columns: ChunkColumns, vectors: "VectorIndex | MilvusIndex", store: Store,
+                 known_terms: dict[str, int] | None = None):
+        self.generation, self.columns, self.vectors = generation, columns, vectors
+        self._store, self._known_terms = store, known_terms
+        self._keywords: KeywordIndex | None = None
+        self._lock = RLock()
+
+    @property
+    def keywords(self) -> KeywordIndex:
+        """Read inside the request's snapshot, which is this generation's (outside one, a newer
+        generation's statistics do not cover these columns, and FTS5 answers)."""
+        with self._lock:
+            if self._keywords is None:
+                with self._store.snapshot():
+                    self._keywords = KeywordIndex.build(self._store, self.columns, self._known_terms)
+                self._known_terms = None
+            return self._keywords
+
+    def known_terms(self) -> dict[str, int] | None:
+        """The term ids read so far (term ids are never reused), for the next generation's ranker."""
+        return self._keywords.vocabulary if self._keywords is not None else self._known_terms
 
 
 @dataclass
@@ -136,7 +155,8 @@ class KnowledgeBase:
             if current is not None and current.generation == generation and current.vectors.model == self.model_name:
                 return current
             columns = ChunkColumns.load(self.store)
-            view = GenerationView(generation, columns, self._vectors_at(generation, columns.rowids, current))
+            view = GenerationView(generation, columns, self._vectors_at(generation, columns.rowids, current), self.store,
+                                  current.known_terms() if current else None)
             if current is None or current.generation <= generation:
                 self._view = view
             return view
@@ -155,10 +175,15 @@ class KnowledgeBase:
 
     def cosines(self, vector: np.ndarray, rowids: list[int]) -> dict[int, float]:
         """The query's cosine to each given chunk, from its stored embedding (for the keyword hits
-        the semantic leg did not return: the fusion and the match rule need both scores)."""
+        the semantic leg did not return: the fusion and the match rule need both scores). Read
+        from the generation's vector index (200 vectors: 0.1 ms, where SQL took ~6 ms at 100k
+        chunks), or from the store when the index lacks one of them."""
         if not rowids:
             return {}
-        ids, matrix = self.store.chunk_vectors_of(self.model_name, np.asarray(rowids, dtype=np.int64), len(vector))
+        ids = np.asarray(rowids, dtype=np.int64)
+        matrix = None if self.milvus else self.vectors.vectors_of(ids)
+        if matrix is None:
+            ids, matrix = self.store.chunk_vectors_of(self.model_name, ids, len(vector))
         values = matrix @ np.asarray(vector, dtype=np.float32).reshape(-1)
         return dict(zip(ids.tolist(), values.astype(float).tolist()))
 
@@ -207,8 +232,7 @@ class KnowledgeBase:
             kept = sorted(((rowid, score) for rowid, score in rescored.items() if score > 0),
                           key=lambda item: (-item[1], item[0]))
             return kept[:limit]
-        match = match_expression(terms)
-        hits, _ = self.store.keyword_search(match, filters, limit) if match else ([], 0)
+        hits, _ = self.view().keywords.search(terms, filters, limit)
         return [(rowid, -bm25) for rowid, bm25 in hits]  # FTS5's bm25 is negative, lower is better
 
     def semantic_leg(self, vector: np.ndarray, k: int, filters: Filters, allowed: np.ndarray | None
@@ -259,12 +283,14 @@ class KnowledgeBase:
                                  self.settings.ann_threshold, self.settings.ivf_nprobe)
 
     def warm(self) -> None:
-        """Load the model, the vector index and the segmenter now, so the first query is not slow."""
+        """Load the model, the vector index, the keyword ranker and the segmenter now, so the first
+        query is not slow."""
         from .segment import terms
 
         terms("预热")
         self.embedder.embed(["预热"])
-        self.vectors
+        with self.snapshot():
+            self.view().keywords
 
     def rebuild_vectors(self):
         """Rebuild the vector index from the stored embeddings and save it, whatever is on disk;
@@ -276,11 +302,11 @@ class KnowledgeBase:
             if self.milvus:
                 vectors = self.milvus_index()
                 vectors.sync(self.store, columns.rowids, generation)
-                self._view = GenerationView(generation, columns, vectors)
+                self._view = GenerationView(generation, columns, vectors, self.store)
                 return vectors
             vectors = self._build_vectors(generation)
             vectors.save(self.settings.vectors_path)
-            self._view = GenerationView(generation, columns, vectors)
+            self._view = GenerationView(generation, columns, vectors, self.store)
             return vectors
 
     def refresh_vectors(self):

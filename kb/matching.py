@@ -187,11 +187,17 @@ def phrase_share(query: str, text: str) -> float:
     """The share of the query's segments (its space- or punctuation-separated parts of two
     characters or more) that the passage holds verbatim: Elasticsearch's match_phrase boost. For
     绿电码头 it puts the passage saying 绿电码头 above its sibling that only shares the title."""
-    segments = [s for s in SEGMENT_BREAK.split(normalize(query)) if len(s) >= 2]
+    segments = _segments(query)
     if not segments:
         return 0.0
     body = SPACE.sub("", normalize(text))
     return sum(1 for s in segments if s in body) / len(segments)
+
+
+@lru_cache(maxsize=256)
+def _segments(query: str) -> tuple[str, ...]:
+    """A query's segments, cut once for the hundreds of passages it is compared with."""
+    return tuple(s for s in SEGMENT_BREAK.split(normalize(query)) if len(s) >= 2)
 
 
 def background(similarities: Iterable[float]) -> float | None:
@@ -218,8 +224,10 @@ def semantic_match(cosine, base: float | None, calibration: Calibration, minimum
 def keyword_match(share, cosine, calibration: Calibration, hybrid: bool):
     """Holds enough of the query (a share or an array of them); in hybrid mode closeness in
     meaning lifts the share."""
-    share = np.asarray(share, dtype=np.float64)
     if not hybrid or cosine is None:
-        return share >= calibration.keyword_share
+        if isinstance(share, float):  # one passage: the rest of a match set asks tens of thousands of times
+            return share >= calibration.keyword_share
+        return np.asarray(share, dtype=np.float64) >= calibration.keyword_share
+    share = np.asarray(share, dtype=np.float64)
     lift = calibration.semantic_bonus * np.maximum(0.0, np.asarray(cosine, dtype=np.float64) - calibration.bonus_base)
     return share + lift >= calibration.keyword_share

@@ -15,6 +15,7 @@ family's members differ in their numbers, so each week stays its own hit.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 DIGITS = re.compile(r"\d")
@@ -38,16 +39,24 @@ def _shape(text: str) -> set[str]:
 
 
 def _similar(a: set[str], b: set[str]) -> bool:
+    if a is b:  # one text (a reprint's copy)
+        return bool(a)
     union = len(a | b)
     return bool(union) and len(a & b) / union >= FAMILY_SHARE
 
 
 def families(passages: list[Passage]) -> list[list[int]]:
     """Positions (in the given order) of each family with members from two issues or more."""
+    titles = [NUMBER.sub("0", SPACE.sub("", p.title)) for p in passages]  # 「3.881GW，…Q3…」 and 「3.51GW，…Q4…」 too
+    shared = {title for title, n in Counter(titles).items() if n > 1}  # a family needs two passages
+    shapes: dict[str, set[str]] = {}  # by text: a reprint's copies are shaped once
     by_title: dict[str, list[tuple[set[str], list[int], set[str]]]] = {}
-    for position, passage in enumerate(passages):
-        title = NUMBER.sub("0", SPACE.sub("", passage.title))  # 「3.881GW，…Q3…」 and 「3.51GW，…Q4…」 too
-        shape = _shape(passage.text)
+    for position, (passage, title) in enumerate(zip(passages, titles)):
+        if title not in shared:
+            continue
+        shape = shapes.get(passage.text)
+        if shape is None:
+            shape = shapes[passage.text] = _shape(passage.text)
         for representative, members, dates in by_title.setdefault(title, []):
             if passage.date_start not in dates and _similar(shape, representative):
                 members.append(position)

@@ -102,7 +102,7 @@ def rank(kb: KnowledgeBase, request: SearchRequest, query_text: str, terms: list
     mode = request.mode
     candidates: dict[int, Candidate] = {}
 
-    shares = keyword_shares(kb.store, query_text, allowed).share if mode != "semantic" else {}
+    shares = keyword_shares(view.keywords, query_text, allowed).share if mode != "semantic" else {}
     if mode != "semantic":
         keyword = kb.keyword_leg(weighted_terms(kb, terms), filters, limit)
         for position, (rowid, bm25) in enumerate(keyword, start=1):
@@ -151,7 +151,7 @@ def rank(kb: KnowledgeBase, request: SearchRequest, query_text: str, terms: list
     seen = {c.rowid for c in kept}
     rest = sorted((r for r, s in shares.items() if r not in candidates and keyword_match(s, None, calibration, hybrid)),
                   key=lambda r: (-shares[r], r))
-    ranked = kept + [Candidate(r, share=shares[r]) for r in rest]
+    ranked = kept + [Candidate(r, share=shares[r]) for r in rest[:limit]]  # the rest past the limit has no rows
     matched = np.array(sorted(seen | set(rest)), dtype=np.int64)
     bounded = mode != "keyword" and len(semantic) >= limit and all(matches(candidates[r]) for r, _ in semantic)
     rows |= kb.store.hit_rows(rest[:limit])

@@ -102,6 +102,14 @@ class VectorIndex:
         scores, ids = self.index.search(query, limit, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
+    def vectors_of(self, rowids: np.ndarray) -> np.ndarray | None:
+        """The vectors of `rowids`, in that order, from the index itself (no SQL); None when one of
+        them has no vector here."""
+        try:
+            return self.index.reconstruct_batch(np.asarray(rowids, dtype=np.int64))
+        except RuntimeError:
+            return None
+
     def _search_subset(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
         """Exact search over a few allowed chunks: a filtered IVF probe could miss them."""
         present = allowed

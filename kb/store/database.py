@@ -13,8 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .term_cells import write_missing_keyword_stats
+
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
-SCHEMA_VERSION = 3  # 2: chunks know the table row they were made from (table_id, row_index); 3: chunks.ocr
+SCHEMA_VERSION = 4  # 2: chunks know the table row they were made from (table_id, row_index); 3: chunks.ocr;
+# 4: the per-chunk term statistics of the keyword ranker (terms, chunk_terms)
 
 
 class Database:
@@ -49,10 +52,13 @@ class Database:
         holding table-row or policy chunks lose their file hash, so the next `kb ingest` re-reads
         those files (their vectors come from the stored embeddings) instead of skipping them;
         `kb check` names the chunks still without their place until then. Version 2 chunks gain
-        `ocr` = 0: every index before it was made from text layers."""
+        `ocr` = 0: every index before it was made from text layers. Version 3 chunks get their
+        term statistics (kb/store/keyword_stats.py) from their stored text, segmented again: about
+        3 ms a chunk, once."""
         conn = self.connection()
         columns = {row[1] for row in conn.execute("PRAGMA table_info(chunks)")}
-        if int(self.get_meta("schema_version", "1")) >= SCHEMA_VERSION and {"table_id", "ocr"} <= columns:
+        version = int(self.get_meta("schema_version", "1"))
+        if version >= SCHEMA_VERSION and {"table_id", "ocr"} <= columns:
             return
         with conn:
             if "table_id" not in columns:
@@ -62,6 +68,8 @@ class Database:
                              " (SELECT issue_id FROM chunks WHERE type != 'text')")
             if "ocr" not in columns:
                 conn.execute("ALTER TABLE chunks ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
+            if version < 4:
+                write_missing_keyword_stats(conn)
             self._set_meta(conn, "schema_version", str(SCHEMA_VERSION))
 
     @contextmanager

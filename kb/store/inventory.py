@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .database import Database
 
-COUNTED_TABLES = ("issues", "articles", "tables", "policies", "chunks", "chunks_fts", "embeddings")
+COUNTED_TABLES = ("issues", "articles", "tables", "policies", "chunks", "chunks_fts", "chunk_terms", "embeddings")
 
 
 class Inventory(Database):

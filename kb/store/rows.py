@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
 
 from ..models import ArticleRef, IssueRef
 
@@ -43,10 +42,14 @@ def article_ref(row: sqlite3.Row) -> ArticleRef:
 
 
 def issue_dict(row: sqlite3.Row) -> dict:
-    """The result contract's issue reference, from a row with the hit columns' names."""
-    return asdict(issue_ref(row))
+    """The result contract's issue reference, from a row with the hit columns' names (`asdict`'s
+    fields, built directly: asdict copies recursively, ~30 us a reference, and a story reprinted
+    in 70 issues lists 70 of them)."""
+    ref = issue_ref(row)
+    return {"id": ref.id, "title": ref.title, "date_start": ref.date_start, "date_end": ref.date_end, "file": ref.file}
 
 
 def article_dict(row: sqlite3.Row) -> dict:
     """The result contract's article reference, from a row with the hit columns' names."""
-    return asdict(article_ref(row))
+    ref = article_ref(row)
+    return {"id": ref.id, "title": ref.title, "section": ref.section, "source": ref.source, "page": ref.page}

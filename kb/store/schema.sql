@@ -1,6 +1,7 @@
 -- The SQLite schema of an index (kb.sqlite3). Table and column names are part of the interface:
 -- people open the file in sqlite3 or datasette, and `kb check` reports by them.
--- Version 2 (meta.schema_version) added chunks.table_id and chunks.row_index; kb/store/database.py upgrades older files.
+-- Version 2 (meta.schema_version) added chunks.table_id and chunks.row_index, 3 chunks.ocr, 4 terms and chunk_terms;
+-- kb/store/database.py upgrades older files.
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS issues (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, publisher TEXT,
@@ -43,6 +44,12 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts_vocab USING fts5vocab(chunks_fts, 
 CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
     DELETE FROM chunks_fts WHERE rowid = old.rowid;
 END;
+-- Per chunk, its FTS5 tokens with their title and body counts, for the keyword ranker (kb/store/keyword_stats.py).
+CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS chunk_terms (
+    chunk INTEGER PRIMARY KEY REFERENCES chunks(rowid) ON DELETE CASCADE,
+    cells BLOB NOT NULL  -- (term id int32, title count uint16, body count uint16) little-endian, by term id
+);
 CREATE TABLE IF NOT EXISTS embeddings (
     model TEXT NOT NULL, sha TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, sha)
 ) WITHOUT ROWID;

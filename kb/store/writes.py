@@ -1,5 +1,5 @@
 """Every write: a whole issue in one transaction (issue, articles, tables, policies, chunks with
-their FTS rows, embeddings, typed cells, prices, MinHash signatures), deletions, and the repairs
+their FTS rows and term statistics, embeddings, typed cells, prices, MinHash signatures), deletions, and the repairs
 `kb check --repair` makes to what is derived from the chunks.
 
 Each write bumps the store generation inside its transaction, so readers see all of it or none.
@@ -20,6 +20,7 @@ from ..models import Chunk, Issue
 from ..numbers import StructuredIssue, table_id
 from ..segment import document_text
 from .database import Database
+from .term_cells import write_keyword_stats
 
 FTS_INSERT = "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)"
 
@@ -39,8 +40,9 @@ class Writes(Database):
             )
             titles = {}
             for article in issue.articles:
-                titles[article.id] = article.title
+                titles[article.id] = document_text(article.title)
                 _write_article(conn, issue, article)
+            documents = []
             for chunk, sha in zip(chunks, shas):
                 cursor = conn.execute(
                     'INSERT INTO chunks (id, issue_id, article_id, type, text, start, "end", ordinal, embed_sha,'
@@ -48,8 +50,9 @@ class Writes(Database):
                     (chunk.id, chunk.issue_id, chunk.article_id, chunk.type, chunk.text, chunk.start,
                      chunk.end, chunk.ordinal, sha, chunk.table_id, chunk.row_index, int(chunk.ocr)),
                 )
-                conn.execute(FTS_INSERT, (cursor.lastrowid, document_text(titles[chunk.article_id]),
-                                          document_text(chunk.text)))
+                documents.append((cursor.lastrowid, titles[chunk.article_id], document_text(chunk.text)))
+            conn.executemany(FTS_INSERT, documents)
+            write_keyword_stats(conn, documents)
             write_embeddings(conn, model, new_vectors)
             _write_structured(conn, issue, structured)
             conn.executemany("INSERT INTO article_signatures (article_id, minhash) VALUES (?, ?)",

@@ -1,0 +1,52 @@
+"""Writing the per-chunk term statistics of the keyword ranker, inside a transaction someone else holds.
+
+One row of `chunk_terms` per chunk: a blob of `CELL`s, one per distinct FTS5 token of the chunk's
+title and body (kb/store/tokens.py), from the same segmented text FTS5 indexes. The issue write
+(writes.py), the repair and the schema upgrade (database.py) call these; kb/store/keyword_stats.py
+holds the reads and the repair's transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..segment import document_text
+from .rows import in_batches
+from .tokens import fts_tokens
+
+CELL = np.dtype([("term", "<i4"), ("title", "<u2"), ("body", "<u2")])  # one token of one chunk
+
+
+def write_keyword_stats(conn: sqlite3.Connection, documents: Iterable[tuple[int, str, str]]) -> None:
+    """Store the cells of each (chunk rowid, segmented title, segmented body), inside the caller's
+    transaction: the documents exactly as they went into chunks_fts."""
+    counted = []
+    for rowid, title, body in documents:
+        title_counts, body_counts = Counter(fts_tokens(title)), Counter(fts_tokens(body))
+        counted.append((rowid, title_counts, body_counts))
+    tokens = sorted({t for _, title, body in counted for t in (*title, *body)})
+    conn.executemany("INSERT OR IGNORE INTO terms (term) VALUES (?)", [(t,) for t in tokens])
+    ids = {row[1]: row[0] for row in in_batches(conn, "SELECT id, term FROM terms WHERE term IN ({marks})", tokens)}
+    rows = []
+    for rowid, title, body in counted:
+        cells = np.array([(ids[t], title.get(t, 0), body.get(t, 0)) for t in title.keys() | body.keys()], dtype=CELL)
+        if len(cells) and max(int(cells["title"].max()), int(cells["body"].max())) > np.iinfo(np.uint16).max:
+            raise ValueError(f"chunk {rowid} repeats a token more than 65535 times")
+        rows.append((rowid, np.sort(cells, order="term").tobytes()))
+    conn.executemany("INSERT OR REPLACE INTO chunk_terms (chunk, cells) VALUES (?, ?)", rows)
+
+
+def write_missing_keyword_stats(conn: sqlite3.Connection, everything: bool = False) -> int:
+    """Inside the caller's transaction, the cells of the chunks without them (or of every chunk),
+    from their stored text segmented as the indexer does; how many chunks."""
+    where = "" if everything else " WHERE rowid NOT IN (SELECT chunk FROM chunk_terms)"
+    rowids = [r[0] for r in conn.execute(f"SELECT rowid FROM chunks{where} ORDER BY rowid")]
+    query = "SELECT c.rowid, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.rowid IN ({marks})"
+    for start in range(0, len(rowids), 1000):
+        batch = in_batches(conn, query, rowids[start : start + 1000])
+        write_keyword_stats(conn, [(r[0], document_text(r[1]), document_text(r[2])) for r in batch])
+    return len(rowids)
