@@ -10,7 +10,7 @@ JSON API. `total` and the facets count the match set, exactly up to TOTAL_BOUND.
 
 from __future__ import annotations
 
-import copy
+import pickle
 import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -207,9 +207,11 @@ def search(kb: KnowledgeBase, request: SearchRequest) -> dict:
         kept = kb.results.get(key)
         if kept is None:
             response = _search(kb, request, expand)
-            kb.results.put(key, copy.deepcopy(response))
+            kb.results.put(key, pickle.dumps(response, pickle.HIGHEST_PROTOCOL))
         else:
-            response = copy.deepcopy(kept)  # callers add to their copy (the API adds attribution)
+            # a fresh copy per caller (the API adds attribution), kept pickled: an answer listing a story's
+            # reprints holds hundreds of small dicts, which pickle copies ~3x faster than deepcopy
+            response = pickle.loads(kept)
     response["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
     return response
 
