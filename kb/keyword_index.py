@@ -72,6 +72,44 @@ class KeywordIndex:
 
             match = match_expression(terms)
             return self.store.keyword_search(match, filters, limit) if match else ([], 0)
+        totals, held = self._scores(tokens)
+        if totals is None:
+            return [], 0
+        chunks = len(self.columns.rowids)
+        allowed = filters.mask(self.columns)
+        if allowed is not None:
+            keep = np.zeros(chunks, dtype=bool)
+            keep[self.columns.positions(allowed)] = True
+            held &= keep
+        matched = np.flatnonzero(held)
+        top = matched
+        if len(matched) > limit:  # the limit-th best score, and every chunk at least as good (ties kept)
+            cut = np.partition(-totals[matched], limit - 1)[limit - 1]
+            top = matched[-totals[matched] <= cut]
+        top = top[np.lexsort((top, -totals[top]))][:limit]  # best first; ties by rowid (positions are rowid-ordered)
+        rowids = self.columns.rowids
+        return [(int(rowids[i]), -float(totals[i])) for i in top], len(matched)
+
+    def scores(self, terms: list[str], rowids: list[int]) -> dict[int, float]:
+        """rowid -> bm25 as a positive score, for those of the given chunks (retrieved by another
+        engine: Milvus) that hold a term, exactly as `search` would score them; a phrase term asks FTS5."""
+        tokens = self.tokens(terms)
+        if tokens is None:
+            from .segment import match_expression
+
+            match = match_expression(terms)
+            return {r: -bm25 for r, bm25 in self.store.keyword_scores(match, rowids).items()} if match else {}
+        totals, held = self._scores(tokens)
+        if totals is None or not rowids:
+            return {}
+        asked = np.asarray(rowids, dtype=np.int64)
+        asked = asked[self.columns.contains(asked)]
+        at = self.columns.positions(asked)
+        return {int(r): float(totals[i]) for r, i in zip(asked, at) if held[i]}
+
+    def _scores(self, tokens: list[str]) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Per chunk position: the positive bm25 of the OR of `tokens`, and whether it holds one;
+        (None, None) when none of them occurs."""
         chunks = len(self.columns.rowids)
         docs, scores = [], []
         for token in tokens:  # in the query's order: FTS5 adds the terms' parts in that order
@@ -86,23 +124,10 @@ class KeywordIndex:
             docs.append(self.docs[postings])
             scores.append(idf * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + B * d / self.average))))
         if not docs:
-            return [], 0
+            return None, None
         every = np.concatenate(docs)
-        totals = np.bincount(every, weights=np.concatenate(scores), minlength=chunks)
-        held = np.bincount(every, minlength=chunks) > 0
-        allowed = filters.mask(self.columns)
-        if allowed is not None:
-            keep = np.zeros(chunks, dtype=bool)
-            keep[self.columns.positions(allowed)] = True
-            held &= keep
-        matched = np.flatnonzero(held)
-        top = matched
-        if len(matched) > limit:  # the limit-th best score, and every chunk at least as good (ties kept)
-            cut = np.partition(-totals[matched], limit - 1)[limit - 1]
-            top = matched[-totals[matched] <= cut]
-        top = top[np.lexsort((top, -totals[top]))][:limit]  # best first; ties by rowid (positions are rowid-ordered)
-        rowids = self.columns.rowids
-        return [(int(rowids[i]), -float(totals[i])) for i in top], len(matched)
+        return (np.bincount(every, weights=np.concatenate(scores), minlength=chunks),
+                np.bincount(every, minlength=chunks) > 0)
 
     def tokens(self, terms: list[str]) -> list[str] | None:
         """Each term's one FTS5 token, or None when a term is several (a phrase) or the

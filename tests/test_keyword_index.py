@@ -111,3 +111,28 @@ def test_a_schema_3_index_gets_its_statistics_on_opening(copy_kb):
     assert kb.store.get_meta("schema_version") == "4"
     assert kb.check().ok
     assert [hit["id"] for hit in search(kb, SearchRequest("绿电码头", mode="keyword", k=10))["results"]] == before
+
+
+@pytest.mark.parametrize("query", [
+    "绿电码头", "N型致密料均价", "分布式光伏 自发自用比例 50%", "182mm TOPCon 双面双玻 组件 0.69元/W",
+    "钙钛矿叠层电池 空穴传输层", "光伏", "单机容量 6.25 兆瓦",
+])
+def test_scores_of_chunks_retrieved_elsewhere_equal_fts5_bm25(query, two_issues_kb):
+    """What the milvus backend fuses: the chunks Milvus retrieved, scored as FTS5 scores them (a
+    term FTS5 reads as a phrase, 6.25, goes to FTS5 itself); chunks FTS5 would not match are left out."""
+    terms = weighted_terms(two_issues_kb, query_terms(query))
+    expected, _ = fts5(two_issues_kb, terms, Filters(), 500)
+    assert expected
+    keywords = two_issues_kb.view().keywords
+    unmatched = [r for r in two_issues_kb.store.chunk_rowids() if r not in dict(expected)][:20]
+    scores = keywords.scores(terms, [rowid for rowid, _ in expected] + unmatched + [10**9])
+    assert set(scores) == {rowid for rowid, _ in expected}
+    for rowid, bm25 in expected:
+        assert scores[rowid] == pytest.approx(-bm25, rel=1e-9, abs=1e-12), rowid
+
+
+def test_nothing_to_score_is_an_empty_answer(two_issues_kb):
+    keywords = two_issues_kb.view().keywords
+    assert keywords.scores(["%%", "。"], [1, 2]) == {}
+    assert keywords.scores(["光伏"], []) == {}
+    assert keywords.scores(["没有这个词语"], two_issues_kb.store.chunk_rowids()) == {}

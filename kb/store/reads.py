@@ -28,7 +28,6 @@ class Reads(Database):
         super().__init__(path)
         self._frequencies: tuple[int, int, dict[str, int]] = (-1, 0, {})  # generation, chunks, term -> df
         self._frequencies_lock = threading.Lock()
-        self._tokens: tuple[int, int, int] = (-1, 0, 0)  # generation, rows, tokens of the full-text table
 
     # ---- for the indexer -------------------------------------------------------------------
 
@@ -125,22 +124,11 @@ class Reads(Database):
                 cache[term] = row[0] if row else 0
         return chunks, {term: cache[term] for term in terms}
 
-    def token_total(self) -> tuple[int, int]:
-        """(rows, tokens) of the full-text table, as FTS5's bm25() counts them (its average document
-        length is tokens / rows), cached for the store generation."""
-        generation = self.generation
-        with self._frequencies_lock:
-            if self._tokens[0] != generation:
-                conn = self.connection()
-                rows = conn.execute("SELECT count(*) FROM chunks_fts").fetchone()[0]
-                tokens = conn.execute("SELECT coalesce(sum(cnt), 0) FROM chunks_fts_vocab").fetchone()[0]
-                self._tokens = (generation, rows, tokens)
-            return self._tokens[1], self._tokens[2]
-
-    def segmented(self, rowids: list[int]) -> dict[int, tuple[str, str]]:
-        """rowid -> (title, body) as the full-text table holds them (segmented, space-joined)."""
-        query = "SELECT rowid, title, body FROM chunks_fts WHERE rowid IN ({marks})"
-        return {r[0]: (r[1], r[2]) for r in in_batches(self.connection(), query, rowids)}
+    def keyword_scores(self, match: str, rowids: list[int]) -> dict[int, float]:
+        """rowid -> bm25 (negative, lower is better) of those of the given chunks that `match` matches."""
+        score = f"bm25(chunks_fts, {BM25_WEIGHTS[0]}, {BM25_WEIGHTS[1]})"
+        query = f"SELECT rowid, {score} FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN ({{marks}})"
+        return {r[0]: r[1] for r in in_batches(self.connection(), query, rowids, params=(match,))}
 
     def postings(self, term: str) -> np.ndarray:
         """Ascending rowids of the chunks holding `term`: a word, or a phrase of space-joined tokens
