@@ -67,6 +67,7 @@ class Calibration:
     bonus_base: float = 0.70
     keyword_weight: float = 0.3  # fusion: weight x BM25/best + (1 - weight) x cosine
     phrase_weight: float = 0.05  # fusion: + weight x the share of the query's segments found verbatim
+    share_weight: float = 0.0  # fusion: + weight x the keyword share (Lucene's coord: how much of the query it holds)
 
     @property
     def calibrated(self) -> bool:

@@ -137,7 +137,8 @@ def rank(kb: KnowledgeBase, request: SearchRequest, query_text: str, terms: list
     for c in kept:
         c.phrase = phrase_share(request.query, rows[c.rowid]["text"]) if c.rowid in rows else 0.0
     if hybrid:
-        kept = fuse_convex(kept, calibration.keyword_weight, floor, calibration.phrase_weight)
+        kept = fuse_convex(kept, calibration.keyword_weight, floor, calibration.phrase_weight,
+                           calibration.share_weight)
     else:  # one leg alone ranks by its own score
         for c in kept:
             c.fused = (c.keyword or 0.0) if mode == "keyword" else c.semantic

@@ -6,7 +6,7 @@
 Replays, over the evidence `calibrate.py` collected (both legs of every seed, archive and CMRC
 dev query), each fusion candidate — reciprocal-rank fusion (k 30 and 60, with the old 10 %
 keyword floor), min-max weighted combination, the convex combination of BM25/best and cosine
-(with and without the phrase term) — first over every candidate (the old behaviour: every query
+(with and without the phrase term and the keyword-share term) — first over every candidate (the old behaviour: every query
 "matches" the index), then over the calibrated match set. Prints MRR@10 per set, the share of
 the archive's `none` queries that come back empty, and CMRC's false-empty share.
 """
@@ -51,10 +51,10 @@ def _minmax(values: np.ndarray, present: np.ndarray) -> np.ndarray:
 
 def candidates(calibration) -> list[tuple[str, object]]:
     """(name, score function of an Evidence) for every candidate."""
-    def convex(weight: float, phrase: float):
-        return convex_score(replace(calibration, keyword_weight=weight, phrase_weight=phrase))
+    def convex(weight: float, phrase: float, share: float = 0.0):
+        return convex_score(replace(calibration, keyword_weight=weight, phrase_weight=phrase, share_weight=share))
 
-    shipped = (calibration.keyword_weight, calibration.phrase_weight)
+    shipped = (calibration.keyword_weight, calibration.phrase_weight, calibration.share_weight)
     return [
         ("RRF k=30, keyword floor 0.1 (before)", lambda e: _rrf(e, 30, 0.1)),
         ("RRF k=60, keyword floor 0.1", lambda e: _rrf(e, 60, 0.1)),
@@ -63,7 +63,9 @@ def candidates(calibration) -> list[tuple[str, object]]:
         ("convex 0.2 BM25/best + 0.8 cosine", convex(0.2, 0.0)),
         ("convex 0.4 BM25/best + 0.6 cosine", convex(0.4, 0.0)),
         (f"convex {shipped[0]} (no phrase term)", convex(shipped[0], 0.0)),
-        (f"convex {shipped[0]} + phrase {shipped[1]} (shipped)", convex(*shipped)),
+        (f"convex {shipped[0]} + phrase {shipped[1]}", convex(shipped[0], shipped[1])),
+        ("convex 0.3 + phrase 0.1 (shipped before share)", convex(0.3, 0.1)),
+        (f"convex {shipped[0]} + phrase {shipped[1]} + share {shipped[2]} (shipped)", convex(*shipped)),
     ]
 
 
@@ -75,14 +77,14 @@ def main() -> None:
     evidence = load_evidence(args.work)
     calibration = load_calibration(args.key)
     names = list(evidence)
-    print(f"{'candidate':<44} {'match set':<10}" + "".join(f"{n + ' MRR':>13}" for n in names)
+    print(f"{'candidate':<54} {'match set':<10}" + "".join(f"{n + ' MRR':>13}" for n in names)
           + f"{'none→∅':>8}{'cmrc ∅':>8}")
     for name, score in candidates(calibration):
         for gated in (False, True):
             scores = {n: replay(evidence[n], calibration, score, gated) for n in names}
             none = scores.get("archive", {}).get("none_empty")
             cmrc = scores.get("cmrc", {}).get("false_empty")
-            print(f"{name:<44} {'yes' if gated else 'no':<10}" + "".join(f"{scores[n]['mrr']:>13.3f}" for n in names)
+            print(f"{name:<54} {'yes' if gated else 'no':<10}" + "".join(f"{scores[n]['mrr']:>13.3f}" for n in names)
                   + (f"{none:>8.3f}" if none is not None else f"{'-':>8}")
                   + (f"{cmrc:>8.3f}" if cmrc is not None else f"{'-':>8}"))
 

@@ -131,6 +131,15 @@ def test_convex_fusion_rewards_passages_strong_in_both_legs_and_breaks_ties_by_p
     assert tie[0].rowid == 3
 
 
+def test_convex_fusion_share_term_ranks_the_passage_holding_more_of_the_question_first():
+    # same BM25 and cosine: the one holding 80 % of the question's IDF weight beats the one holding 40 %
+    pair = [Candidate(1, keyword=10.0, semantic=0.80, share=0.4), Candidate(2, keyword=10.0, semantic=0.80, share=0.8)]
+    assert [c.rowid for c in fuse_convex(pair, 0.2, 0.6, share_weight=0.1)] == [2, 1]
+    fused = fuse_convex([Candidate(1, keyword=5.0, semantic=0.7, share=0.5)], 0.2, 0.6, 0.1, 0.1)
+    assert fused[0].fused == pytest.approx(0.2 * 1.0 + 0.8 * 0.7 + 0.1 * 0.5)
+    assert fuse_convex(pair, 0.2, 0.6)[0].fused == pytest.approx(0.2 + 0.8 * 0.8)  # default: no share term
+
+
 def test_terms_in_half_the_chunks_or_more_are_left_out_of_keyword_matching(corpus_kb):
     chunks, frequencies = corpus_kb.store.document_frequencies(["光伏", "绿电码头"])
     assert frequencies["光伏"] * 2 >= chunks > frequencies["绿电码头"] * 2  # 光伏 has zero BM25 IDF here
