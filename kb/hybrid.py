@@ -38,6 +38,14 @@ class Candidate:
         }
 
 
+def convex(keyword, semantic, phrase, share, keyword_weight: float, phrase_weight: float = 0.0,
+           share_weight: float = 0.0):
+    """The fused score of BM25/best, cosine, phrase share and keyword share: one passage's numbers
+    or arrays of them (scripts/calibrate.py replays the dev sets' evidence through it)."""
+    return (keyword_weight * keyword + (1 - keyword_weight) * semantic + phrase_weight * phrase
+            + share_weight * share)
+
+
 def fuse_convex(candidates: list[Candidate], keyword_weight: float, floor: float,
                 phrase_weight: float = 0.0, share_weight: float = 0.0) -> list[Candidate]:
     """weight x BM25/best + (1 - weight) x cosine + phrase_weight x phrase share
@@ -55,6 +63,5 @@ def fuse_convex(candidates: list[Candidate], keyword_weight: float, floor: float
     for c in candidates:
         keyword = (c.keyword / best) if (best > 0 and c.keyword is not None) else 0.0
         semantic = c.semantic if c.semantic is not None else floor
-        c.fused = (keyword_weight * keyword + (1 - keyword_weight) * semantic + phrase_weight * c.phrase
-                   + share_weight * c.share)
+        c.fused = convex(keyword, semantic, c.phrase, c.share, keyword_weight, phrase_weight, share_weight)
     return sorted(candidates, key=lambda c: (-c.fused, c.rowid))

@@ -42,6 +42,7 @@ from kb.config import Settings  # noqa: E402
 from kb.evaluate import load_queries  # noqa: E402
 from kb.filters import Filters  # noqa: E402
 from kb.glossary import expand_query  # noqa: E402
+from kb.hybrid import convex  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
 from kb.matching import CALIBRATION_FILE, Calibration, background, keyword_match, keyword_shares, phrase_share, semantic_match  # noqa: E402
 from kb.search import weighted_terms  # noqa: E402
@@ -125,8 +126,8 @@ def convex_score(c: Calibration):
     """The fused score `kb/hybrid.fuse_convex` ranks by, over one query's evidence arrays."""
     def score(e: Evidence) -> np.ndarray:
         best = e.bm25.max() if len(e.bm25) else 0.0
-        return (c.keyword_weight * (e.bm25 / best if best > 0 else 0.0) + (1 - c.keyword_weight) * e.cosine
-                + c.phrase_weight * e.phrase + c.share_weight * e.share)
+        return convex(e.bm25 / best if best > 0 else 0.0, e.cosine, e.phrase, e.share,
+                      c.keyword_weight, c.phrase_weight, c.share_weight)
     return score
 
 

@@ -6,8 +6,8 @@
 Replays, over the evidence `calibrate.py` collected (both legs of every seed, archive and CMRC
 dev query), each fusion candidate — reciprocal-rank fusion (k 30 and 60, with the old 10 %
 keyword floor), min-max weighted combination, the convex combination of BM25/best and cosine
-(with and without the phrase term and the keyword-share term) — first over every candidate (the old behaviour: every query
-"matches" the index), then over the calibrated match set. Prints MRR@10 per set, the share of
+(with and without the phrase term and the keyword-share term) — first over every candidate (the
+old behaviour: every query "matches" the index), then over the calibrated match set. Prints MRR@10 per set, the share of
 the archive's `none` queries that come back empty, and CMRC's false-empty share.
 """
 
