@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import segment
 from .crash import crash_point
 from .errors import BackendError
 from .filters import CODED, Filters
@@ -41,7 +42,7 @@ TOP_K = 16_384  # Milvus's largest search limit
 WRITE_BATCH = 512  # rows per insert
 TEXT_BYTES = 65_535  # VARCHAR limit of the segmented text
 CODE_BYTES = 2_048  # section, type, source, issue
-GENERATION, MODEL, STORE = "kb.generation", "kb.model", "kb.store"  # collection properties
+GENERATION, MODEL, STORE, SEGMENTER = "kb.generation", "kb.model", "kb.store", "kb.segmenter"  # collection properties
 STRONG = "Strong"  # reads that decide what to write or report see every acknowledged write
 BM25_PARAMS = {"inverted_index_algo": "TAAT_NAIVE", "bm25_k1": 1.2, "bm25_b": 0.75}  # FTS5's k1 and b
 FIELD = {"section": "section", "type": "type", "source": "source", "issue": "issue"}
@@ -131,8 +132,9 @@ class MilvusIndex:
     @classmethod
     def connect(cls, uri: str, token: str, collection: str, model: str, dim: int, store: str) -> "MilvusIndex":
         """Open the collection, creating it when absent and re-creating it when it holds another
-        model's vectors, another width, or the rows of another database (`store`: its id in meta;
-        rowids restart in a rebuilt database, so its rows would be read as another's)."""
+        model's vectors, another width, the rows of another database (`store`: its id in meta;
+        rowids restart in a rebuilt database, so its rows would be read as another's), or text cut
+        by another segmenter (`kb.segment.FINGERPRINT`, as the store re-segments its own)."""
         for name in ("pymilvus", "milvus_lite.server_manager"):  # failures reach the caller as BackendError
             logging.getLogger(name).setLevel(logging.CRITICAL)
         from pymilvus import MilvusClient
@@ -161,10 +163,10 @@ class MilvusIndex:
         if client.has_collection(name):
             properties = self._properties()
             if (properties.get(MODEL) == self.model and properties.get(STORE) == self.store
-                    and self._width() == self.dim):
+                    and properties.get(SEGMENTER) == segment.FINGERPRINT and self._width() == self.dim):
                 client.load_collection(name)
                 return
-            client.drop_collection(name)  # another model's vectors: rebuilt from SQLite by the next sync
+            client.drop_collection(name)  # another model's vectors or segmenter's text: rebuilt from SQLite by the next sync
         self._create()
 
     def _create(self) -> None:
@@ -191,8 +193,8 @@ class MilvusIndex:
         self.client.create_collection(self.collection, schema=schema)
         # sync=False: waiting on the build asks for AllocTimestamp, which Milvus Lite does not serve
         self.client.create_index(self.collection, params, sync=False)
-        self.client.alter_collection_properties(self.collection, properties={MODEL: self.model, STORE: self.store,
-                                                                                  GENERATION: "-1"})
+        self.client.alter_collection_properties(self.collection, properties={
+            MODEL: self.model, STORE: self.store, SEGMENTER: segment.FINGERPRINT, GENERATION: "-1"})
         self.client.load_collection(self.collection)
 
     def _properties(self) -> dict:

@@ -350,3 +350,27 @@ def test_a_rebuilt_database_never_reads_the_rows_of_the_one_before(two_issues_kb
         assert all(hit["issue"]["id"] != SECOND_ID for hit in hits)
     finally:
         rebuilt.close()
+
+
+def test_a_collection_of_text_cut_by_another_segmenter_is_rebuilt(two_issues_kb, tmp_path):
+    """The collection's BM25 runs over the segmented text it was sent: when the segmenter changes (its
+    rules or the PV dictionary; the store re-segments itself on opening), the collection is re-created
+    and synced again, so Milvus never ranks with terms the queries no longer make."""
+    kb = on(two_issues_kb, tmp_path / "data", "milvus")
+    try:
+        kb.refresh_vectors()
+        index = kb.milvus_index()
+        index.client.alter_collection_properties(index.collection, properties={"kb.segmenter": "an-older-one"})
+        expected = ids(kb.search(SearchRequest("新增装机多少GW", mode="keyword")))
+    finally:
+        kb.close()
+
+    reopened = KnowledgeBase(kb.settings, embedder=two_issues_kb.embedder)
+    try:
+        index = reopened.milvus_index()
+        assert index.size == 0  # re-created: its rows came from another segmenter
+        assert ids(reopened.search(SearchRequest("新增装机多少GW", mode="keyword"))) == expected  # synced again
+        assert reopened.milvus_index().size == len(reopened.store.chunk_rowids())
+        assert reopened.check().ok
+    finally:
+        reopened.close()

@@ -4,11 +4,16 @@ re-reads the affected files and fills it in."""
 
 from __future__ import annotations
 
+import io
 import sqlite3
+
+import jieba
 
 from indexer.pipeline import ingest
 from kb.knowledge_base import KnowledgeBase
 from kb.search import SearchRequest
+from kb.segment import USER_DICT, normalize
+from kb.store.term_cells import write_keyword_stats
 
 from .conftest import CORPUS, copy_of
 
@@ -48,6 +53,47 @@ def test_opening_an_upgraded_index_again_changes_nothing(corpus_kb, tmp_path):
     generation, files = kb.generation, kb.indexed_files()
     again = KnowledgeBase(kb.settings, embedder=corpus_kb.embedder)
     assert again.generation == generation and again.indexed_files() == files
+
+
+def _segmented_as_version_1(kb: KnowledgeBase) -> None:
+    """Rewrite the FTS5 rows and term statistics as the first segmenter made them: jieba's search
+    mode with the dictionary loaded as spelled (its `GW` never met the lower-cased `gw`), glued
+    tokens (17.1gw) kept whole; and no segmenter named in meta."""
+    old = jieba.Tokenizer()
+    old.load_userdict(io.StringIO(USER_DICT.read_text(encoding="utf-8")))
+
+    def cut(text: str) -> str:
+        return " ".join(t.strip() for t in old.cut_for_search(normalize(text)) if any(c.isalnum() for c in t))
+
+    conn = kb.store.connection()
+    with conn:
+        rows = conn.execute("SELECT c.rowid, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id").fetchall()
+        documents = [(rowid, cut(title), cut(text)) for rowid, title, text in rows]
+        conn.execute("DELETE FROM chunks_fts")
+        conn.executemany("INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)", documents)
+        conn.execute("DELETE FROM chunk_terms")
+        write_keyword_stats(conn, documents)
+        conn.execute("DELETE FROM meta WHERE key = 'segmenter'")
+        kb.store.bump_generation(conn)
+
+
+def test_an_index_cut_by_an_earlier_segmenter_is_cut_again_when_opened(corpus_kb, tmp_path):
+    query = SearchRequest("印尼新增光伏装机多少GW", mode="keyword", k=10)
+
+    def ranked(kb: KnowledgeBase) -> list[tuple[str, float]]:
+        return [(hit["id"], hit["scores"]["keyword"]) for hit in kb.search(query)["results"]]
+
+    fresh = ranked(corpus_kb)
+    kb = copy_of(corpus_kb, tmp_path / "data")
+    _segmented_as_version_1(kb)
+    stale = ranked(kb)
+    assert stale[0][0] == fresh[0][0] and stale[0][1] < fresh[0][1]  # its 17.1GW held no `gw`
+    kb.close()
+
+    reopened = KnowledgeBase(kb.settings, embedder=corpus_kb.embedder)
+    assert reopened.store.get_meta("segmenter") == corpus_kb.store.get_meta("segmenter")
+    assert ranked(reopened) == fresh
+    assert reopened.check().ok
 
 
 def _search(kb: KnowledgeBase) -> list[dict]:

@@ -24,3 +24,21 @@ def test_every_term_is_quoted_so_user_text_is_never_fts_syntax():
     expression = match_expression(['a"b', "NEAR", "*"])
     assert expression == '"a""b" OR "NEAR" OR "*"'
     assert match_expression([]) is None
+
+
+def test_dictionary_entries_in_upper_case_reach_the_normalised_text():
+    # the text is lower-cased before it is cut: an entry loaded as `GW` never met `gw`, so 17.1GW
+    # stayed one token and a question about GW held no term of the passage
+    found = terms("新增装机17.1GW，储能1555kWh")
+    assert {"gw", "kwh", "1555"} <= set(found)
+
+
+def test_a_token_gluing_digits_to_letters_also_yields_its_runs():
+    found = terms("182mm硅片，M10尺寸")
+    assert found.index("182") < found.index("mm") < found.index("182mm")
+    assert {"m", "10", "m10"} <= set(found)
+    assert terms("TOPCon 2.0") == ["topcon", "2.0"]  # letters alone, or a decimal, stay as they are
+
+
+def test_a_word_of_the_pv_dictionary_is_not_glued_to_its_neighbour():
+    assert "排产" in terms("10月组件排产约46GW")

@@ -1,16 +1,18 @@
-"""Writing the per-chunk term statistics of the keyword ranker, inside a transaction someone else holds.
+"""Writing what the keyword side derives from a chunk's text — its FTS5 row and the per-chunk term
+statistics of the keyword ranker — inside a transaction someone else holds.
 
 One row of `chunk_terms` per chunk: a blob of `CELL`s, one per distinct FTS5 token of the chunk's
 title and body (kb/store/tokens.py), from the same segmented text FTS5 indexes. The issue write
 (writes.py), the repair and the schema upgrade (database.py) call these; kb/store/keyword_stats.py
-holds the reads and the repair's transaction.
+holds the reads and the repair's transaction. `resegment` writes both again for every chunk, when the
+segmenter (kb/segment.py: its rules, the PV dictionary) is not the one the index was written with.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -18,6 +20,7 @@ from ..segment import document_text
 from .rows import in_batches
 from .tokens import fts_tokens
 
+FTS_INSERT = "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)"
 CELL = np.dtype([("term", "<i4"), ("title", "<u2"), ("body", "<u2")])  # one token of one chunk
 
 
@@ -45,8 +48,27 @@ def write_missing_keyword_stats(conn: sqlite3.Connection, everything: bool = Fal
     from their stored text segmented as the indexer does; how many chunks."""
     where = "" if everything else " WHERE rowid NOT IN (SELECT chunk FROM chunk_terms)"
     rowids = [r[0] for r in conn.execute(f"SELECT rowid FROM chunks{where} ORDER BY rowid")]
-    query = "SELECT c.rowid, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.rowid IN ({marks})"
-    for start in range(0, len(rowids), 1000):
-        batch = in_batches(conn, query, rowids[start : start + 1000])
-        write_keyword_stats(conn, [(r[0], document_text(r[1]), document_text(r[2])) for r in batch])
+    for documents in _segmented(conn, rowids):
+        write_keyword_stats(conn, documents)
     return len(rowids)
+
+
+def resegment(conn: sqlite3.Connection) -> int:
+    """Inside the caller's transaction, every chunk's FTS5 row and term statistics again, from its
+    stored text segmented by today's segmenter; how many chunks (~4 ms each)."""
+    for table in ("chunks_fts", "chunk_terms", "terms"):
+        conn.execute(f"DELETE FROM {table}")
+    rowids = [r[0] for r in conn.execute("SELECT rowid FROM chunks ORDER BY rowid")]
+    for documents in _segmented(conn, rowids):
+        conn.executemany(FTS_INSERT, documents)
+        write_keyword_stats(conn, documents)
+    return len(rowids)
+
+
+def _segmented(conn: sqlite3.Connection, rowids: list[int], size: int = 1000) -> Iterator[list[tuple[int, str, str]]]:
+    """(rowid, segmented title, segmented body) of the chunks, `size` at a time."""
+    query = "SELECT c.rowid, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.rowid IN ({marks})"
+    titles: dict[str, str] = {}
+    for start in range(0, len(rowids), size):
+        rows = in_batches(conn, query, rowids[start : start + size])
+        yield [(r[0], titles.setdefault(r[1], document_text(r[1])), document_text(r[2])) for r in rows]

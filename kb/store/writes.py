@@ -20,9 +20,7 @@ from ..models import Chunk, Issue
 from ..numbers import StructuredIssue, table_id
 from ..segment import document_text
 from .database import Database
-from .term_cells import write_keyword_stats
-
-FTS_INSERT = "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)"
+from .term_cells import FTS_INSERT, write_keyword_stats
 
 
 class Writes(Database):
