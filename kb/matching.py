@@ -6,16 +6,21 @@ meaning is close enough (`Calibration`, measured per model and backend by
 44 matches on a 44-chunk index and 足球比赛 returned ten confident hits.
 
 **Informative terms** (`content_terms`): the query's words without stop words, question words
-(哪一年, 多少, 什么样, 有没有: they ask, they do not describe) and time expressions (`timewords`:
-optional terms, never required). A run of single characters jieba could not place — a name it
+(哪一年, 多少, 什么样, 有没有, and the sub-words jieba finds inside them, 没有 of 有没有: they ask,
+they do not describe) and time expressions (`timewords`: optional terms, never required). A run of single characters jieba could not place — a name it
 does not know, 嘉钛 of 嘉钛新能源 cut as 嘉 / 钛 — becomes one phrase, matched as adjacent
 characters, as Elasticsearch's CJK analyzers do with bigrams. In an English question the words
-absent from the (Chinese) archive are dropped: its glossary expansion carries the meaning.
+absent from the (Chinese) archive are dropped: its glossary expansion carries the meaning; in a
+Chinese question the glossary's Chinese for an English word (吉瓦 for GW) is optional.
 
 **Keyword share** (`keyword_share`): the IDF-weighted share of those terms a passage holds
 (Elasticsearch's and Solr's minimum-should-match, weighted by IDF so that 光伏 or 组件 alone is
 no match). A term no passage holds still counts in the denominator: a question about 土地租金
-in an archive that never mentions 租金 matches nothing by keyword.
+in an archive that never mentions 租金 matches nothing by keyword. A word of the question and the
+sub-words jieba indexes with it (户用光伏: 户用 / 用光 / 光伏 / 户用光伏) are one concept, weighing as
+its heaviest term, and a passage earns the part of it that its terms hold: counted apart, 会员单位
+made three of the four terms of 协会会员单位会费, and a passage about member units that never says
+会费 held most of the question.
 
 **Semantic match**: cosine at or above `semantic_min`, or at least `semantic_gap` above the
 query's own background (the mean cosine of its 10th–50th neighbours) and at least `gap_floor`,
@@ -38,7 +43,7 @@ from typing import Iterable, Protocol
 
 import numpy as np
 
-from .segment import QUERY_STOPWORDS, normalize, precise_tokens, terms as segment_terms
+from .segment import QUERY_STOPWORDS, normalize, precise_spans, spans, terms as segment_terms
 from .timewords import time_words
 
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
@@ -94,6 +99,7 @@ def load_calibration(vector_key: str, path: Path = CALIBRATION_FILE) -> Calibrat
 class Term:
     text: str  # as indexed: a word, or a phrase of adjacent tokens joined by spaces
     phrase: bool = False
+    concept: int = 0  # the word of the query it comes from (where it starts): a word and its sub-words are one
 
 
 @lru_cache(maxsize=1024)
@@ -104,23 +110,28 @@ def content_terms(query: str) -> tuple[tuple[Term, ...], bool]:
     text = normalize(query)
     latin = sum(ch.isascii() and ch.isalpha() for ch in text)
     found: dict[str, Term] = {}
-    run: list[str] = []
+    run: list[tuple[str, int]] = []
 
     def close_run() -> None:
         if len(run) >= 2:
-            found.setdefault(" ".join(run), Term(" ".join(run), phrase=True))
+            phrase = " ".join(token for token, _ in run)
+            found.setdefault(phrase, Term(phrase, phrase=True, concept=run[0][1]))
         run.clear()
 
-    for token in precise_tokens(text):
+    words = precise_spans(text)
+    for token, start, _ in words:
         if len(token) == 1 and CJK.match(token) and not is_question_word(token) and token not in times:
-            run.append(token)
+            run.append((token, start))
         else:
             close_run()
     close_run()
-    for term in segment_terms(query):
+    for term, start, end in spans(text):
         if is_question_word(term) or term in times or (len(term) == 1 and CJK.match(term)):
             continue
-        found.setdefault(term, Term(term))
+        word = next((w for w in words if w[1] <= start and end <= w[2]), (term, start, end))
+        if is_question_word(word[0]):  # a sub-word of a question word (没有 of 有没有) asks too
+            continue
+        found.setdefault(term, Term(term, concept=word[1]))
     ordered = sorted(found.values(), key=lambda t: text.find(t.text.replace(" ", "")))
     return tuple(ordered), latin > len(CJK.findall(text))
 
@@ -153,18 +164,34 @@ class KeywordMatch:
         return sum(self.weights.values()) > 0
 
 
-def keyword_shares(index: TermIndex, query: str, allowed: np.ndarray | None) -> KeywordMatch:
+def keyword_shares(index: TermIndex, query: str, allowed: np.ndarray | None, expansion: str = "") -> KeywordMatch:
     """The keyword share of every chunk holding at least one informative term (within `allowed`).
 
+    `expansion` is the glossary's Chinese for the query's English words (kb/glossary.py). In an
+    English question it carries the meaning and counts like the rest; in a Chinese question it
+    only stands in for the word it translates (吉瓦 for the GW of 多少GW): its terms add to the
+    share of a passage holding them (capped at 1) and never count against one that does not.
     Word frequencies come from the full-text vocabulary; a posting list is read only for a term
     that can move a share (光伏, in half the archive, weighs nothing: its 50k rowids are skipped)."""
-    terms, english = content_terms(query)
+    terms, english = content_terms(f"{query} {expansion}" if expansion else query)
+    optional = set()
+    if expansion and not english:
+        optional = {t.text for t in content_terms(expansion)[0]} - {t.text for t in content_terms(query)[0]}
     single = [t.text for t in terms if t.text.isalnum()]  # one token of the full-text index (not 34.2%)
     chunks, frequencies = index.document_frequencies(single)
     postings = {t.text: index.postings(t.text) for t in terms if t.text not in frequencies}
     frequency = {t.text: frequencies[t.text] if t.text in frequencies else len(postings[t.text]) for t in terms}
     weights = {text: idf(chunks, n) for text, n in frequency.items() if not (english and n == 0 and text.isascii())}
-    total = sum(weights.values())
+    concept = {t.text: t.concept for t in terms}
+    required = {text: w for text, w in weights.items() if text not in optional}
+    # a word and its sub-words (户用光伏: 户用 / 用光 / 光伏 / 户用光伏) are one concept, weighing as its
+    # heaviest term; a passage earns the part of it its terms hold (their share of the concept's sum)
+    heaviest: dict[int, float] = {}
+    summed: dict[int, float] = {}
+    for text, weight in required.items():
+        heaviest[concept[text]] = max(heaviest.get(concept[text], 0.0), weight)
+        summed[concept[text]] = summed.get(concept[text], 0.0) + weight
+    total = sum(heaviest.values())
     rows, values = [], []
     for text, weight in weights.items():
         if total <= 0 or weight < total * 1e-3 or not frequency[text]:
@@ -172,13 +199,15 @@ def keyword_shares(index: TermIndex, query: str, allowed: np.ndarray | None) -> 
         found = postings[text] if text in postings else index.postings(text)
         if allowed is not None:
             found = found[np.isin(found, allowed, assume_unique=True)]
+        c = concept[text]
+        credit = weight / total if text in optional else weight / summed[c] * heaviest[c] / total
         rows.append(found)
-        values.append(np.full(len(found), weight / total))
+        values.append(np.full(len(found), credit))
     if not rows:
-        return KeywordMatch(weights, {})
+        return KeywordMatch(required, {})
     ids, inverse = np.unique(np.concatenate(rows), return_inverse=True)
-    shares = np.bincount(inverse, weights=np.concatenate(values))
-    return KeywordMatch(weights, dict(zip(ids.tolist(), shares.tolist())))
+    shares = np.minimum(np.bincount(inverse, weights=np.concatenate(values)), 1.0)
+    return KeywordMatch(required, dict(zip(ids.tolist(), shares.tolist())))
 
 
 SEGMENT_BREAK = re.compile(r"[\s,.?!:;'\"()\[\]，。？！、：；“”‘’（）《》【】]+")

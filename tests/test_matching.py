@@ -15,6 +15,12 @@ def test_question_and_time_words_are_not_informative():
     assert not {"多少", "当周", "日当", "8", "11"} & set(terms)
 
 
+def test_the_sub_words_of_a_question_word_ask_too():
+    # jieba's search mode yields 没有 inside 有没有: it is part of the question, not of its subject
+    assert texts("光伏组件出口有没有退税") == ["光伏", "光伏组件", "组件", "出口", "退税"]
+    assert "没有" in texts("没有并网的电站")  # said on its own it describes
+
+
 def test_a_name_jieba_does_not_know_is_one_phrase():
     terms, english = content_terms("嘉钛新能源 钙钛矿 产线")
     assert terms[0].text == "嘉 钛" and terms[0].phrase
@@ -47,6 +53,32 @@ def test_share_weights_terms_by_idf_and_counts_terms_nobody_holds():
     assert shares.get(50, 0.0) < 0.01  # 光伏 alone weighs nothing: it is in most chunks
     unanswerable = keyword_shares(index, "光伏 租金", None).share
     assert max(unanswerable.values(), default=0.0) < 0.01  # nobody holds 租金, which carries the query's weight
+
+
+def test_the_glossary_chinese_of_a_chinese_question_stands_in_and_never_counts_against():
+    from kb.glossary import expansion
+
+    added = expansion("组件排产多少GW")
+    assert "吉瓦" in added.split()
+    index = Postings(100, {"组件": list(range(1, 40)), "排产": [1, 2, 3], "gw": [1, 4], "吉瓦": [2, 5]})
+    shares = keyword_shares(index, "组件排产多少GW", None, added).share
+    assert shares[1] > 0.99  # says 46GW: all of the question, though it never says 吉瓦
+    assert shares[2] > 0.99  # says 吉瓦 for GW
+    assert shares[3] < 0.7  # neither
+    english = expansion("module production GW")  # an English question: the Chinese carries it
+    english_shares = keyword_shares(Postings(100, {"组件": [1], "gw": [1, 2]}), "module production GW", None, english).share
+    assert english_shares[1] > english_shares[2]
+
+
+def test_a_word_and_its_sub_words_count_as_one_concept():
+    # 会员单位 is indexed with its sub-words 会员 and 单位: counted apart they made three of the question's
+    # four terms, so a passage about member units that never mentions fees (会费) held 3/4 of it
+    assert [t.concept for t in content_terms("会员单位会费")[0]] == [0, 0, 0, 4]
+    index = Postings(100, {"会员": [1, 2, 3], "单位": [1, 2, 3, 4], "会员单位": [1, 2], "会费": [2, 5]})
+    shares = keyword_shares(index, "会员单位会费", None).share
+    assert shares[2] > 0.99
+    assert 0.4 < shares[1] < 0.6  # one of two concepts
+    assert shares[5] > shares[3]  # 会费, against 会员 alone (a part of the other concept)
 
 
 def test_allowed_restricts_the_shares():
