@@ -86,13 +86,16 @@ def load_queries(path: Path) -> list[LabelledQuery]:
 
 
 def evaluate(kb: KnowledgeBase, queries: list[LabelledQuery], modes: list[str], expand: bool | None = None,
-             interpret: bool = True) -> list[ModeScore]:
+             interpret: bool = True, min_similarity: float | None = None) -> list[ModeScore]:
+    """Each mode's ranks and empties over the queries; `min_similarity` -1 lets every candidate
+    match (what the threshold costs is the difference)."""
     scores = []
     for mode in modes:
         ranks: dict[str, int | None] = {}
         empty: dict[str, bool] = {}
         for query in queries:
-            response = search(kb, SearchRequest(query.query, mode=mode, k=CUTOFF, expand=expand, interpret=interpret))
+            response = search(kb, SearchRequest(query.query, mode=mode, k=CUTOFF, expand=expand, interpret=interpret,
+                                                   min_similarity=min_similarity))
             empty[query.id] = not response["results"]
             if query.answerable:
                 ranks[query.id] = next(
@@ -100,6 +103,13 @@ def evaluate(kb: KnowledgeBase, queries: list[LabelledQuery], modes: list[str], 
                 )
         scores.append(ModeScore(mode, ranks, empty))
     return scores
+
+
+def dropped(gated: ModeScore, ungated: ModeScore, n: int = 5) -> list[str]:
+    """Answerable queries with a relevant hit in the top `n` without the threshold and none with it."""
+    def within(score: ModeScore, i: str) -> bool:
+        return bool(score.ranks.get(i)) and score.ranks[i] <= n
+    return [i for i in gated.ranks if within(ungated, i) and not within(gated, i)]
 
 
 def _kinds(queries: list[LabelledQuery]) -> list[str]:
