@@ -68,7 +68,11 @@ def resegment(conn: sqlite3.Connection) -> int:
 def _segmented(conn: sqlite3.Connection, rowids: list[int], size: int = 1000) -> Iterator[list[tuple[int, str, str]]]:
     """(rowid, segmented title, segmented body) of the chunks, `size` at a time."""
     query = "SELECT c.rowid, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.rowid IN ({marks})"
-    titles: dict[str, str] = {}
+    titles: dict[str, str] = {}  # an article's title is cut once for all its chunks
     for start in range(0, len(rowids), size):
-        rows = in_batches(conn, query, rowids[start : start + size])
-        yield [(r[0], titles.setdefault(r[1], document_text(r[1])), document_text(r[2])) for r in rows]
+        batch = []
+        for rowid, title, text in in_batches(conn, query, rowids[start : start + size]):
+            if title not in titles:
+                titles[title] = document_text(title)
+            batch.append((rowid, titles[title], document_text(text)))
+        yield batch
