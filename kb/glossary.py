@@ -32,19 +32,13 @@ def _pattern() -> re.Pattern[str]:
     return re.compile(r"(?<![a-z0-9])(" + "|".join(re.escape(p) for p in phrases) + r")(?![a-z0-9])")
 
 
-def expansion(query: str) -> str:
-    """The Chinese terms of every glossary phrase in the query, space-separated ('' if none)."""
+def expand_query(query: str) -> str:
+    """The query plus the Chinese terms of every glossary phrase in it (unchanged if none)."""
     if not LATIN.search(query):
-        return ""
+        return query
     added: list[str] = []
     for match in _pattern().finditer(query.lower()):
         for term in glossary()[match.group(1)]:
             if term not in added and term not in query:
                 added.append(term)
-    return " ".join(added)
-
-
-def expand_query(query: str) -> str:
-    """The query plus the Chinese terms of every glossary phrase in it (unchanged if none)."""
-    added = expansion(query)
-    return f"{query} {added}" if added else query
+    return f"{query} {' '.join(added)}" if added else query

@@ -164,19 +164,20 @@ class KeywordMatch:
         return sum(self.weights.values()) > 0
 
 
-def keyword_shares(index: TermIndex, query: str, allowed: np.ndarray | None, expansion: str = "") -> KeywordMatch:
+def keyword_shares(index: TermIndex, query: str, allowed: np.ndarray | None, original: str | None = None) -> KeywordMatch:
     """The keyword share of every chunk holding at least one informative term (within `allowed`).
 
-    `expansion` is the glossary's Chinese for the query's English words (kb/glossary.py). In an
-    English question it carries the meaning and counts like the rest; in a Chinese question it
-    only stands in for the word it translates (吉瓦 for the GW of 多少GW): its terms add to the
-    share of a passage holding them (capped at 1) and never count against one that does not.
+    `query` may be the glossary-expanded text of `original` (kb/glossary.expand_query: the Chinese
+    for its English words). In an English question the expansion carries the meaning and counts
+    like the rest; in a Chinese question its terms only stand in for the word they translate (吉瓦
+    for the GW of 多少GW): they add to the share of a passage holding them (capped at 1) and never
+    count against one that does not.
     Word frequencies come from the full-text vocabulary; a posting list is read only for a term
     that can move a share (光伏, in half the archive, weighs nothing: its 50k rowids are skipped)."""
-    terms, english = content_terms(f"{query} {expansion}" if expansion else query)
+    terms, english = content_terms(query)
     optional = set()
-    if expansion and not english:
-        optional = {t.text for t in content_terms(expansion)[0]} - {t.text for t in content_terms(query)[0]}
+    if original is not None and original != query and not english:
+        optional = {t.text for t in terms} - {t.text for t in content_terms(original)[0]}
     single = [t.text for t in terms if t.text.isalnum()]  # one token of the full-text index (not 34.2%)
     chunks, frequencies = index.document_frequencies(single)
     postings = {t.text: index.postings(t.text) for t in terms if t.text not in frequencies}

@@ -25,7 +25,7 @@ from .embedder import Embedder
 from .duplicates import duplicate_refs, group_duplicates
 from .errors import QueryError
 from .filters import Filters, parse_date
-from .glossary import expansion as glossary_expansion
+from .glossary import expand_query
 from .grouping import by_article
 from .hybrid import Candidate, fuse_convex
 from .matching import (BACKGROUND, Calibration, background, content_terms, keyword_match, keyword_shares,
@@ -93,8 +93,8 @@ class Ranking:
     rows: dict  # rowid -> hit row of the ranked passages (text, article, issue)
 
 
-def rank(kb: KnowledgeBase, request: SearchRequest, query_text: str, expansion: str, terms: list[str],
-         filters: Filters, boost: Interpretation | None) -> Ranking:
+def rank(kb: KnowledgeBase, request: SearchRequest, query_text: str, terms: list[str], filters: Filters,
+         boost: Interpretation | None) -> Ranking:
     settings, calibration = kb.settings, kb.calibration
     view = kb.view()
     allowed = filters.mask(view.columns)
@@ -102,7 +102,7 @@ def rank(kb: KnowledgeBase, request: SearchRequest, query_text: str, expansion: 
     mode = request.mode
     candidates: dict[int, Candidate] = {}
 
-    shares = keyword_shares(view.keywords, request.query, allowed, expansion).share if mode != "semantic" else {}
+    shares = keyword_shares(view.keywords, query_text, allowed, request.query).share if mode != "semantic" else {}
     if mode != "semantic":
         keyword = kb.keyword_leg(weighted_terms(kb, terms), filters, limit)
         for position, (rowid, bm25) in enumerate(keyword, start=1):
@@ -218,15 +218,14 @@ def search(kb: KnowledgeBase, request: SearchRequest) -> dict:
 
 
 def _search(kb: KnowledgeBase, request: SearchRequest, expand: bool) -> dict:
-    expansion = glossary_expansion(request.query) if expand else ""
-    query_text = f"{request.query} {expansion}" if expansion else request.query
+    query_text = expand_query(request.query) if expand else request.query
     terms = query_terms(query_text)
     interpreted = interpret(request.query, kb.store.newest_issue_dates()) if request.interpret else None
     filters = request.filters
     if interpreted is not None and interpreted.mode == "filter":
         filters = filters.narrowed(interpreted.date_from, interpreted.date_to)
     boost = interpreted if interpreted is not None and interpreted.mode == "boost" else None
-    ranking = rank(kb, request, query_text, expansion, terms, filters, boost)
+    ranking = rank(kb, request, query_text, terms, filters, boost)
     rows = ranking.rows
     ordered = order(ranking.ranked, rows, request.sort)
     ranked, folded = group_duplicates(kb.store, [(c.rowid, c.fused) for c in ordered])  # a reprint: one hit

@@ -30,7 +30,8 @@ import jieba
 USER_DICT = Path(__file__).parent / "data" / "pv_dict.txt"
 RULES = "2"  # bump when terms() changes what it makes of a text (1: jieba search mode; 2: normalised
 # dictionary, digit/letter runs of glued tokens)
-FINGERPRINT = hashlib.sha256((RULES + "\n" + USER_DICT.read_text(encoding="utf-8")).encode()).hexdigest()[:16]
+_DICTIONARY = USER_DICT.read_text(encoding="utf-8")  # read once: the fingerprint and the tokenizer both need it
+FINGERPRINT = hashlib.sha256((RULES + "\n" + _DICTIONARY).encode()).hexdigest()[:16]
 GLUED = re.compile(r"^(?=[a-z]*[0-9])(?=[0-9]*[a-z])[a-z0-9]+$")  # letters and digits, both
 RUNS = re.compile(r"[a-z]+|[0-9]+")
 
@@ -46,7 +47,7 @@ QUERY_STOPWORDS = frozenset(
 def _tokenizer() -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
-    tokenizer.load_userdict(io.StringIO(normalize(USER_DICT.read_text(encoding="utf-8"))))
+    tokenizer.load_userdict(io.StringIO(normalize(_DICTIONARY)))
     return tokenizer
 
 

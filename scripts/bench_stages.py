@@ -63,7 +63,7 @@ def instrument(kb: KnowledgeBase) -> None:
     """Wrap each stage where search() looks it up: module globals of kb.search, methods of the
     store, the knowledge base, the embedder and the vector index."""
     for name in ("keyword_shares", "weighted_terms", "phrase_share", "newest_first", "group_duplicates",
-                 "duplicate_refs", "highlight", "interpret", "glossary_expansion", "query_terms"):
+                 "duplicate_refs", "highlight", "interpret", "expand_query", "query_terms"):
         setattr(pipeline, name, timed(name, getattr(pipeline, name)))
     store = kb.store
     for name in ("keyword_search", "hit_rows", "document_frequencies", "postings"):
@@ -79,7 +79,7 @@ def instrument(kb: KnowledgeBase) -> None:
 STAGES = ["embed_query", "keyword_shares", "document_frequencies", "postings", "keywords.postings",
           "keywords.document_frequencies", "weighted_terms", "keyword_search", "keywords.search",
           "vector_search", "cosines", "hit_rows", "phrase_share", "newest_first", "group_duplicates",
-          "duplicate_refs", "facets", "highlight", "interpret", "query_terms", "glossary_expansion"]
+          "duplicate_refs", "facets", "highlight", "interpret", "query_terms", "expand_query"]
 
 
 def main() -> None:

@@ -42,7 +42,7 @@ from devsets import DEFAULT_WORK, SETS, ingested  # noqa: E402
 from kb.config import Settings  # noqa: E402
 from kb.evaluate import load_queries  # noqa: E402
 from kb.filters import Filters  # noqa: E402
-from kb.glossary import expansion  # noqa: E402
+from kb.glossary import expand_query  # noqa: E402
 from kb.hybrid import convex  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
 from kb.matching import CALIBRATION_FILE, Calibration, background, keyword_match, keyword_shares, phrase_share, semantic_match  # noqa: E402
@@ -90,10 +90,9 @@ def collect(name: str, work: Path) -> list[Evidence]:
     view = kb.view()
     out = []
     for q in queries:
-        added = expansion(q.query)
-        text = f"{q.query} {added}" if added else q.query
+        text = expand_query(q.query)
         terms = query_terms(text)
-        shares = keyword_shares(kb.store, q.query, None, added).share
+        shares = keyword_shares(kb.store, text, None, q.query).share
         match = match_expression(weighted_terms(kb, terms))
         keyword, _ = kb.store.keyword_search(match, Filters(), LIMIT) if match else ([], 0)
         vector = kb.embedder.embed_query(text)

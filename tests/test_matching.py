@@ -56,17 +56,18 @@ def test_share_weights_terms_by_idf_and_counts_terms_nobody_holds():
 
 
 def test_the_glossary_chinese_of_a_chinese_question_stands_in_and_never_counts_against():
-    from kb.glossary import expansion
+    from kb.glossary import expand_query
 
-    added = expansion("组件排产多少GW")
-    assert "吉瓦" in added.split()
+    question = "组件排产多少GW"
+    expanded = expand_query(question)
+    assert "吉瓦" in expanded.split()
     index = Postings(100, {"组件": list(range(1, 40)), "排产": [1, 2, 3], "gw": [1, 4], "吉瓦": [2, 5]})
-    shares = keyword_shares(index, "组件排产多少GW", None, added).share
+    shares = keyword_shares(index, expanded, None, question).share
     assert shares[1] > 0.99  # says 46GW: all of the question, though it never says 吉瓦
     assert shares[2] > 0.99  # says 吉瓦 for GW
     assert shares[3] < 0.7  # neither
-    english = expansion("module production GW")  # an English question: the Chinese carries it
-    english_shares = keyword_shares(Postings(100, {"组件": [1], "gw": [1, 2]}), "module production GW", None, english).share
+    english = "module production GW"  # an English question: the Chinese carries it
+    english_shares = keyword_shares(Postings(100, {"组件": [1], "gw": [1, 2]}), expand_query(english), None, english).share
     assert english_shares[1] > english_shares[2]
 
 
